@@ -1,0 +1,3 @@
+from basinlab.cli.app import main
+
+main()

@@ -1,0 +1,50 @@
+"""The ``basinlab`` command.
+
+Each command lives in its own module with a ``register(app)`` function. Command modules import only typer at
+module level (torch, numpy and friends are imported inside the command body) so ``basinlab --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="basinlab",
+    help="Measure basin volume and other loss-landscape geometry of neural-network minima.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Modules under basinlab.cli that define commands; each has ``register(app: typer.Typer) -> None``.
+COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd")
+
+
+
+@app.command()
+def version() -> None:
+    """Print the basinlab version."""
+    from basinlab import __version__
+
+    typer.echo(__version__)
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"basinlab.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning :class:`basinlab.errors.BasinlabError` into a one-line message."""
+    from basinlab.errors import BasinlabError
+
+    try:
+        app(args=argv, standalone_mode=True)
+    except BasinlabError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; finished work is kept and a rerun resumes", err=True)
+        sys.exit(130)

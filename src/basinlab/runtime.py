@@ -1,0 +1,53 @@
+"""Thread and device settings that every task sets explicitly.
+
+Reused worker processes (Ray, process pools) otherwise inherit the previous task's torch thread count,
+and BLAS threads in scipy/numpy fight torch's own pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+__all__ = ["limit_threads", "resolve_device"]
+
+
+@contextlib.contextmanager
+def limit_threads(torch_threads: int | None = None, blas_threads: int = 1) -> Iterator[None]:
+    """Run a block with ``torch_threads`` intra-op threads (default: all cores) and ``blas_threads`` BLAS threads.
+
+    Both settings are restored on exit.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    wanted = torch_threads if torch_threads is not None else (os.cpu_count() or 1)
+    torch.set_num_threads(max(1, int(wanted)))
+    try:
+        with threadpool_limits(limits=blas_threads, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def resolve_device(device: "str | None" = None):
+    """``torch.device`` from ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'auto'`` or ``None`` (= ``'cpu'``)."""
+    import torch
+
+    from .errors import ConfigError
+
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(f"device {device!r} is not a device; use 'cpu', 'cuda', 'cuda:N' or 'auto'") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} was requested but CUDA is not available here; use 'cpu' or 'auto'")
+    return dev

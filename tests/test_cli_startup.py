@@ -1,0 +1,25 @@
+"""The CLI answers --help quickly and without importing torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from basinlab.cli.app import app\n"
+        "from typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert 'torch' not in sys.modules, 'basinlab --help imported torch'\n"
+        "assert 'numpy' not in sys.modules, 'basinlab --help imported numpy'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_package_import_is_lazy():
+    code = "import sys, basinlab; assert 'torch' not in sys.modules; print(basinlab.__version__)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "0.1.0"
