@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+# The suite never touches the network: missing datasets fail at once instead of trying a download.
+os.environ["BASINLAB_DOWNLOAD"] = "0"
 
 import pytest  # noqa: E402
 

@@ -19,6 +19,9 @@ _EXPORTS: dict[str, str] = {
     "VolumeResult": "basinlab.volume",
     # data
     "load_dataset": "basinlab.data",
+    "make_dataset": "basinlab.data",
+    "Dataset": "basinlab.data",
+    "available_datasets": "basinlab.data",
     "DatasetSpec": "basinlab.data",
     "nested_subsets": "basinlab.data",
     # models

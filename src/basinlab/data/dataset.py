@@ -106,21 +106,39 @@ class Dataset:
 
     Attributes:
         inputs: ``(N, *input_shape)`` float32.
-        targets: ``(N,)`` int64 class labels, or ``(N, C)`` float32 for regression targets (``loss='mse'``).
+        targets: ``(N,)`` int64 class labels, or ``(N, C)`` float32 one-hot rows (option ``targets='onehot'``, for MSE).
         num_classes: number of classes C.
         spec: the spec that produced these tensors.
+        poisoned: ``(N,)`` bool, True on rows appended with a deliberately wrong label (``spec.poison``).
+        noisy: ``(N,)`` bool, True on appended random-noise inputs with random labels (``spec.noise``).
+        provenance: transformations applied after :func:`make_dataset` by the standalone functions
+            (``subset``, ``poison``, ``imbalance``, ``add_noise_inputs``), which the spec does not record.
     """
 
     inputs: Any
     targets: Any
     num_classes: int
     spec: DatasetSpec
+    poisoned: Any = None
+    noisy: Any = None
+    provenance: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.inputs) != len(self.targets):
             raise ConfigError(
                 f"dataset {self.spec.name!r}: inputs have {len(self.inputs)} rows but targets {len(self.targets)}"
             )
+        for mask_name in ("poisoned", "noisy"):
+            mask = getattr(self, mask_name)
+            if mask is None:
+                import torch
+
+                object.__setattr__(self, mask_name, torch.zeros(len(self.inputs), dtype=torch.bool))
+            elif len(mask) != len(self.inputs):
+                raise ConfigError(
+                    f"dataset {self.spec.name!r}: {mask_name} mask has {len(mask)} rows but inputs {len(self.inputs)}"
+                )
+        object.__setattr__(self, "provenance", tuple(self.provenance))
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
@@ -128,3 +146,35 @@ class Dataset:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(int(s) for s in self.inputs.shape[1:])
+
+    @property
+    def labels(self) -> Any:
+        """``(N,)`` int64 class labels, also when ``targets`` are one-hot rows."""
+        return self.targets if self.targets.ndim == 1 else self.targets.argmax(dim=1)
+
+    @property
+    def clean(self) -> Any:
+        """``(N,)`` bool mask of rows that are neither poisoned nor noise inputs."""
+        return ~(self.poisoned | self.noisy)
+
+    def describe(self) -> str:
+        """One-line summary for the CLI, e.g. ``fashion-mnist/train: 2000 x (1, 28, 28), 10 classes, seed 0``."""
+        spec = self.spec
+        parts = [
+            f"{spec.name}/{spec.split}: {len(self)} x {self.input_shape}",
+            f"{self.num_classes} classes",
+            f"seed {spec.seed}",
+        ]
+        n_poison, n_noise = int(self.poisoned.sum()), int(self.noisy.sum())
+        if n_poison:
+            parts.append(f"{n_poison} poisoned")
+        if n_noise:
+            parts.append(f"{n_noise} noise inputs")
+        if spec.imbalance is not None:
+            parts.append("imbalance " + "/".join(f"{f:g}" for f in spec.imbalance))
+        if self.targets.ndim == 2:
+            parts.append("one-hot targets")
+        if spec.options:
+            parts.append(", ".join(f"{k}={v}" for k, v in spec.options))
+        parts.extend(self.provenance)
+        return ", ".join(parts)
