@@ -27,8 +27,7 @@ _EXPORTS: dict[str, str] = {
     # models
     "build_model": "basinlab.models",
     "ModelSpec": "basinlab.models",
-    # training
-    "train": "basinlab.train",
+    # training (the function is basinlab.train.train: the package name ``basinlab.train`` is the module)
     "TrainConfig": "basinlab.train",
     "save_checkpoint": "basinlab.train",
     "load_checkpoint": "basinlab.train",

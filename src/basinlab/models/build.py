@@ -1,0 +1,83 @@
+"""Build a seeded ``nn.Sequential`` from a :class:`ModelSpec`; count parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from .spec import ModelSpec
+
+__all__ = ["SPEC_ATTRIBUTE", "build_model", "count_parameters", "model_spec_of"]
+
+# Attribute under which build_model stores the spec on the module (read by save_checkpoint).
+SPEC_ATTRIBUTE = "basinlab_model_spec"
+
+
+def _hidden_block(layers: list[nn.Module], dropout: float) -> None:
+    layers.append(nn.ReLU())
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+
+
+def _mlp(spec: ModelSpec) -> list[nn.Module]:
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = spec.input_size
+    for h in spec.hidden:
+        layers.append(nn.Linear(width, h))
+        _hidden_block(layers, spec.dropout)
+        width = h
+    layers.append(nn.Linear(width, spec.num_classes))
+    return layers
+
+
+def _cnn(spec: ModelSpec) -> list[nn.Module]:
+    channels, height, width = spec.input_shape
+    k = spec.option("kernel_size")
+    layers: list[nn.Module] = []
+    for c in spec.hidden:
+        layers += [nn.Conv2d(channels, c, k, padding=k // 2), nn.ReLU(), nn.MaxPool2d(2)]
+        channels, height, width = c, height // 2, width // 2
+    layers.append(nn.Flatten())
+    features = channels * height * width
+    if spec.dropout > 0:
+        layers.append(nn.Dropout(spec.dropout))
+    for h in spec.option("fc"):
+        layers.append(nn.Linear(features, h))
+        _hidden_block(layers, spec.dropout)
+        features = h
+    layers.append(nn.Linear(features, spec.num_classes))
+    return layers
+
+
+def build_model(spec: ModelSpec | dict[str, Any], *, seed: int) -> nn.Module:
+    """A float32 CPU ``nn.Sequential`` for ``spec`` with PyTorch's default init drawn from ``seed``.
+
+    The global RNG is forked, seeded and restored, so the result depends on ``(spec, seed)`` only and the
+    caller's random state is untouched. The spec is kept on the module as ``basinlab_model_spec``.
+    """
+    if isinstance(spec, dict):
+        spec = ModelSpec.from_dict(spec)
+    if not isinstance(spec, ModelSpec):
+        raise ConfigError(f"build_model needs a ModelSpec or dict; got {type(spec).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"model seed must be an integer; got {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers = _mlp(spec) if spec.kind == "mlp" else _cnn(spec)
+        model = nn.Sequential(*layers)
+    setattr(model, SPEC_ATTRIBUTE, spec)
+    return model
+
+
+def model_spec_of(model: nn.Module) -> ModelSpec | None:
+    """The spec a model was built from, or ``None`` for a user's own module."""
+    spec = getattr(model, SPEC_ATTRIBUTE, None)
+    return spec if isinstance(spec, ModelSpec) else None
+
+
+def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
+    """Number of scalar parameters n (every weight and bias)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

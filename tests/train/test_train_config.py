@@ -1,0 +1,78 @@
+"""TrainConfig validation and round trip; learning-rate schedules at chosen epochs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from basinlab.errors import ConfigError
+from basinlab.models import build_model, model_preset
+from basinlab.train import TrainConfig, lr_at, train
+
+
+def test_defaults_are_pytorch_adamw_defaults():
+    c = TrainConfig()
+    assert (c.optimizer, c.lr, c.weight_decay, c.betas, c.eps) == ("adamw", 1e-3, 0.01, (0.9, 0.999), 1e-8)
+
+
+def test_json_round_trip():
+    c = TrainConfig(optimizer="sgd", momentum=0.9, nesterov=True, sam_rho=0.05, sam_adaptive=True, batch_size=None,
+                    epochs=7, stop_loss=0.01, schedule="cosine", warmup_epochs=2, swa_start=5,
+                    checkpoint_epochs=(5, 0, 5, 2), loss="mse", seed=3)
+    again = TrainConfig.from_dict(json.loads(c.to_json()))
+    assert again == c and again.checkpoint_epochs == (0, 2, 5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"optimizer": "adam"}, r"optimizer='adam' is invalid; use 'adamw' or 'sgd'"),
+    ({"schedule": "linear"}, r"schedule='linear' is invalid; use 'constant', 'step' or 'cosine'"),
+    ({"loss": "nll"}, r"loss='nll' is invalid; use 'cross_entropy' or 'mse'"),
+    ({"lr": -1.0}, "lr=-1.0 is invalid; use a non-negative number"),
+    ({"lr": 0}, "lr=0.0 is invalid; use a positive number"),
+    ({"batch_size": 0}, "batch_size=0 is invalid; use a positive integer, or None for full batch"),
+    ({"epochs": 0}, "epochs=0 is invalid"),
+    ({"stop_loss": 0.0}, "stop_loss=0.0 is invalid"),
+    ({"warmup_epochs": 10, "epochs": 10}, r"warmup_epochs=10 is invalid; use an integer in \[0, epochs=10\)"),
+    ({"swa_start": 11, "epochs": 10}, "swa_start=11 is invalid"),
+    ({"checkpoint_epochs": (3, 12), "epochs": 10}, r"checkpoint_epochs=\(3, 12\) is invalid"),
+    ({"nesterov": True}, "nesterov=True needs optimizer='sgd' and momentum > 0"),
+    ({"betas": (0.9,)}, "betas=.* is invalid; use two numbers"),
+])
+def test_bad_values_name_the_field_and_the_choices(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_unknown_key_in_dict():
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['learning_rate'\]"):
+        TrainConfig.from_dict({"learning_rate": 0.1})
+
+
+def test_step_schedule_values():
+    c = TrainConfig(lr=0.1, schedule="step", step_size=30, step_gamma=0.1, epochs=100)
+    assert [lr_at(c, e) for e in (0, 29, 30, 59, 60)] == pytest.approx([0.1, 0.1, 0.01, 0.01, 0.001])
+
+
+def test_warmup_cosine_values():
+    c = TrainConfig(lr=0.2, schedule="cosine", warmup_epochs=4, epochs=14)
+    assert lr_at(c, 0) == pytest.approx(0.05)       # (0 + 1) / 4 of the peak
+    assert lr_at(c, 3) == pytest.approx(0.2)        # end of warm-up
+    assert lr_at(c, 4) == pytest.approx(0.2)        # cosine starts at the peak
+    assert lr_at(c, 9) == pytest.approx(0.1)        # half way through 10 decay epochs: cos(pi/2) = 0
+    assert lr_at(c, 13) == pytest.approx(0.2 * 0.5 * (1 + math.cos(math.pi * 9 / 10)))
+    assert lr_at(TrainConfig(lr=0.3), 50) == 0.3
+
+
+def test_swa_lr_replaces_schedule_from_swa_start():
+    c = TrainConfig(lr=0.1, schedule="cosine", epochs=10, swa_start=6, swa_lr=0.02)
+    assert lr_at(c, 4) != 0.02 and lr_at(c, 5) == 0.02 and lr_at(c, 9) == 0.02
+
+
+def test_train_uses_the_schedule(make_blobs):
+    data = make_blobs(n=30)
+    model = build_model(model_preset("mlp", (4,), 3, hidden=(8,)), seed=0)
+    c = TrainConfig(lr=0.01, schedule="step", step_size=2, step_gamma=0.5, epochs=5, batch_size=10)
+    history = train(model, data, c).history
+    assert [h["lr"] for h in history] == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.0025])
