@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "TrainConfig": "basinlab.train",
     "save_checkpoint": "basinlab.train",
     "load_checkpoint": "basinlab.train",
+    # other measures
+    "compute_measures": "basinlab.measures",
+    "reparameterize": "basinlab.measures",
     # errors
     "BasinlabError": "basinlab.errors",
 }

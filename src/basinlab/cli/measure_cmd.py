@@ -1,9 +1,59 @@
-"""CLI commands (placeholder module: its owner registers commands here)."""
+"""``basinlab measure CHECKPOINT``: every landscape measure of one checkpoint, as a table (thin over
+:func:`basinlab.measures.checkpoint.measure_checkpoint`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def measure(
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint path (the .safetensors file or its stem).")],
+    measures: Annotated[str, typer.Option(
+        "--measures", help="Comma-separated: hessian_top, hessian_trace, hessian_density, sam, eps_sharpness, "
+        "noise, pac_bayes, norms, function_space, volume; or 'all'.")] = "all",
+    landscape: Annotated[str | None, typer.Option(
+        help="DATASET[:SIZE] landscape; default: the checkpoint's own training set.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random probe, direction and noise draw.")] = 0,
+    setting: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a setting, e.g. --set sam.rho=0.1 --set examples=2000 (repeatable).")] = None,
+    init: Annotated[Path | None, typer.Option(help="Checkpoint of the initial weights (for dist_init).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Directory with dataset files.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Torch threads (default: all cores).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the rows to this JSON file.")] = None,
+) -> None:
+    """Compute Hessian, sharpness, PAC-Bayes, norm, function-space and volume measures of a checkpoint."""
+    import json
+    import math
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from basinlab.measures.checkpoint import measure_checkpoint, parse_setting
+    from basinlab.runtime import limit_threads
+
+    settings: dict = {}
+    for text in setting or []:
+        parse_setting(text, settings)
+    with limit_threads(threads):
+        rows = measure_checkpoint(checkpoint, measures, landscape=landscape, settings=settings, seed=seed,
+                                  init=init, data_dir=data_dir)
+    table = Table(title=f"measures of {checkpoint} in {rows[0]['landscape'] if rows else '?'} (seed {seed})")
+    for col, justify in (("measure", "left"), ("value", "right"), ("± stderr", "right"), ("seconds", "right")):
+        table.add_column(col, justify=justify)
+    previous = None
+    for r in rows:
+        err = "exact" if math.isnan(r["stderr"]) else f"{r['stderr']:.4g}"
+        same = r["settings"] == previous  # outputs of one measure share its time
+        table.add_row(r["measure"], f"{r['value']:.6g}", err, "" if same else f"{r['seconds']:.2f}")
+        previous = r["settings"]
+    Console().print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(rows, indent=1, default=str))
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``basinlab measure`` to ``app``."""
+    app.command()(measure)

@@ -1,0 +1,151 @@
+"""Run several measures on one model and return rows of the run directory's ``measures`` table.
+
+The settings dict (the runner's ``[measures]`` table, or the CLI's) is flat at the top level::
+
+    {"examples": 2000, "test_examples": 1000, "chunk_size": 4096,      # global keys (0 = all rows)
+     "sam": {"rho": 0.05}, "volume": {"directions": 50}}              # per-measure overrides
+
+Unknown measure names, unknown keys and values of the wrong type raise ConfigError naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import ConfigError, describe_choices
+from .base import GLOBAL_SETTINGS, MEASURES, MeasureData, MeasureValue, resolve_settings
+
+__all__ = ["ALL_MEASURES", "compute_measures", "run_measures", "validate_measure_settings", "resolve_names",
+           "measure_data"]
+
+ALL_MEASURES = ("hessian_top", "hessian_trace", "hessian_density", "sam", "eps_sharpness", "noise", "pac_bayes",
+                "norms", "function_space", "volume")
+# Keys a spec may put in its [measures] table next to settings: which measures, and their seed.
+_RESERVED = ("names", "seed")
+
+
+def resolve_names(names: str | Iterable[str] | None) -> list[str]:
+    """``'all'``/None → every measure; ``'a,b'`` or a list → those names, validated, duplicates removed."""
+    if names is None or names == "all" or (not isinstance(names, str) and list(names) == ["all"]):
+        return list(ALL_MEASURES)
+    items = [s.strip() for s in names.split(",")] if isinstance(names, str) else [str(s).strip() for s in names]
+    items = [s for s in items if s]
+    unknown = [s for s in items if s not in MEASURES]
+    if unknown or not items:
+        raise ConfigError(f"measure name(s) {unknown or items!r} unknown; use 'all' or any of {describe_choices(ALL_MEASURES)}")
+    return list(dict.fromkeys(items))
+
+
+def validate_measure_settings(names: str | Iterable[str] | None, settings: Mapping[str, Any] | None) -> list[str]:
+    """Check ``names`` and ``settings`` without computing anything; return the resolved measure names.
+
+    ``names=None`` takes ``settings['names']`` (default ``'all'``), so a spec's whole ``[measures]`` table can be
+    checked with ``validate_measure_settings(None, table)``. Raises ConfigError naming the first bad key
+    (``measures.<name>.<key>`` or ``measures.<key>``).
+    """
+    settings = dict(settings or {})
+    resolved = resolve_names(settings.get("names", "all") if names is None else names)
+    seed = settings.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"setting measures.seed must be an integer; got {seed!r}")
+    for key, value in settings.items():
+        if key in _RESERVED or key in GLOBAL_SETTINGS:
+            continue
+        if key not in MEASURES:
+            raise ConfigError(
+                f"setting measures.{key} is unknown; use a measure name ({describe_choices(ALL_MEASURES)}) "
+                f"or a global key ({describe_choices(sorted(GLOBAL_SETTINGS))})"
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"setting measures.{key} must be a table of that measure's settings; got {value!r}")
+    for name in set(resolved) | {k for k in settings if k in MEASURES}:
+        resolve_settings(name, settings)
+    return resolved
+
+
+def _tensors(data: Any) -> tuple[Any, Any]:
+    if data is None:
+        return None, None
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return data[0], data[1]
+    if hasattr(data, "inputs") and hasattr(data, "targets"):
+        return data.inputs, data.targets
+    raise ConfigError(f"measure data must be a basinlab Dataset or an (inputs, targets) pair; got {type(data).__name__}")
+
+
+def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = None,
+                 init_state: Mapping[str, Any] | None = None, landscape: str | None = None) -> MeasureData:
+    """:class:`MeasureData` from Datasets or ``(inputs, targets)`` pairs; loss inferred from the targets'
+    dtype (float → ``'mse'``) unless given; landscape defaults to ``'train:<N>'``."""
+    x, y = _tensors(train_data)
+    tx, ty = _tensors(test_data)
+    if loss is None:
+        loss = "mse" if y.is_floating_point() else "cross_entropy"
+    if loss == "mse" and not y.is_floating_point():  # labels -> one-hot rows, as training does
+        import torch.nn.functional as F
+
+        classes = int(getattr(train_data, "num_classes", 0) or int(y.max()) + 1)
+        y = F.one_hot(y.long(), classes).float()
+    return MeasureData(x, y, tx, ty, loss=loss, init_state=init_state, landscape=landscape or f"train:{len(x)}")
+
+
+def compute_measures(
+    model: Any, train_data: Any, test_data: Any, names: str | Iterable[str] | None, settings: Mapping[str, Any] | None,
+    seed: int, *, init_state: Mapping[str, Any] | None = None, landscape: str | None = None, loss: str | None = None,
+    details: dict[str, MeasureValue] | None = None,
+) -> list[dict[str, Any]]:
+    """Compute measures ``names`` of ``model`` and return ``measures``-table rows.
+
+    Each row: ``measure`` (output name, e.g. ``'sam_avg'``), ``value``, ``stderr`` (NaN if exact),
+    ``landscape`` and ``settings`` (JSON of that measure's resolved settings and the seed). The runner adds
+    ``model_id`` and ``epoch``. ``details``, if given, is filled with the full :class:`MeasureValue` per row.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(f"measure seed must be an integer; got {seed!r}")
+    resolved = validate_measure_settings(names, settings)
+    data = measure_data(train_data, test_data, loss=loss, init_state=init_state, landscape=landscape)
+    variants: list[tuple[str, Any]] = [("", model)]
+    factors = list((settings or {}).get("reparam_factors", []))
+    if factors:
+        from .reparam import reparameterize
+
+        layer = int((settings or {}).get("reparam_layer", 0))
+        variants += [(f"@a={float(a):g}", reparameterize(model, layer, float(a))) for a in factors]
+    rows = []
+    for suffix, net in variants:
+        for name in resolved:
+            resolved_settings = resolve_settings(name, settings)
+            values = MEASURES[name].fn(net, data, resolved_settings, seed)
+            text = json.dumps({**resolved_settings, "seed": seed}, sort_keys=True, default=str)
+            for out_name, mv in values.items():
+                rows.append({"measure": out_name + suffix, "value": float(mv.value),
+                             "stderr": float(mv.stderr) if mv.stderr is not None else math.nan,
+                             "landscape": data.landscape, "settings": text})
+                if details is not None:
+                    details[out_name + suffix] = mv
+    return rows
+
+
+def run_measures(model: Any, data: Any, settings: Mapping[str, Any] | None, *, loss: str | None = None,
+                 landscape: str | None = None, test_data: Any = None, seed: int | None = None,
+                 init_state: Mapping[str, Any] | None = None, data_dir: Any = None) -> list[dict[str, Any]]:
+    """The runner's entry point: a spec's whole ``[measures]`` table as ``settings``.
+
+    ``settings['names']`` (default ``'all'``) picks the measures and ``settings['seed']`` (default 0) seeds them
+    unless ``seed`` is given. When ``function_space`` is requested without ``test_data`` and ``data`` is a
+    basinlab ``Dataset``, its test split (same data seed and options) is built here.
+    """
+    table = dict(settings or {})
+    names = validate_measure_settings(None, table)
+    if test_data is None and "function_space" in names and getattr(data, "spec", None) is not None:
+        from ..data import DatasetSpec, make_dataset
+
+        spec = data.spec
+        test_data = make_dataset(DatasetSpec(name=spec.name, split="test", seed=spec.seed, options=spec.options),
+                                 data_dir=data_dir)
+    run_seed = table.get("seed", 0) if seed is None else seed
+    return compute_measures(model, data, test_data, names, table, run_seed, init_state=init_state,
+                            landscape=landscape, loss=loss)

@@ -1,0 +1,91 @@
+"""``basinlab measure CHECKPOINT`` and the runner entry point ``run_measures`` on a real (tiny) digits model."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from basinlab.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def digits_checkpoint(tmp_path_factory):
+    from basinlab.data import DatasetSpec, make_dataset
+    from basinlab.models import ModelSpec, build_model
+    from basinlab.train import save_checkpoint
+    from conftest import fit
+
+    spec = DatasetSpec("digits", size=150, seed=0)
+    data = make_dataset(spec)
+    model = build_model(ModelSpec("mlp", data.input_shape, data.num_classes, hidden=(16,)), seed=0)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    fit(model, data.inputs, data.targets, steps=150, lr=0.01)
+    root = tmp_path_factory.mktemp("ck")
+    save_checkpoint(root / "digits", model, {"dataset_spec": spec, "train_config": {"loss": "cross_entropy"}})
+    init_model = build_model(ModelSpec("mlp", data.input_shape, data.num_classes, hidden=(16,)), seed=0)
+    init_model.load_state_dict(init)
+    save_checkpoint(root / "digits@0", init_model, {"dataset_spec": spec})
+    return root, model, data
+
+
+def test_cli_prints_every_requested_measure(digits_checkpoint):
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+
+    root, _, _ = digits_checkpoint
+    out = root / "rows.json"
+    result = CliRunner().invoke(app, [
+        "measure", str(root / "digits"), "--measures", "norms,noise,function_space", "--init", str(root / "digits@0"),
+        "--set", "noise.draws=3", "--set", "function_space.directions=2", "--set", "test_examples=100",
+        "--seed", "3", "--threads", "1", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("norm_frobenius", "norm_path", "dist_init", "noise", "function_space", "digits:150"):
+        assert name in result.output
+    rows = json.loads(out.read_text())
+    assert {r["measure"] for r in rows} == {"norm_frobenius", "norm_spectral", "norm_path", "dist_init", "noise",
+                                            "function_space"}
+    assert all(json.loads(r["settings"])["seed"] == 3 for r in rows)
+
+
+def test_cli_bad_setting_is_a_one_line_error(digits_checkpoint):
+    from basinlab.cli.app import main
+
+    root, _, _ = digits_checkpoint
+    with pytest.raises(SystemExit) as exc:
+        main(["measure", str(root / "digits"), "--measures", "sam", "--set", "sam.radius=1"])
+    assert exc.value.code == 2
+    from basinlab.measures.checkpoint import parse_landscape, parse_setting
+
+    with pytest.raises(ConfigError, match="MEASURE.KEY=VALUE"):
+        parse_setting("rho", {})
+    assert parse_landscape("fashion-mnist:2000") == ("fashion-mnist", 2000)
+    assert parse_landscape("digits") == ("digits", None)
+
+
+def test_run_measures_reads_names_and_seed_from_the_table(digits_checkpoint):
+    from basinlab.measures import run_measures
+
+    _, model, data = digits_checkpoint
+    table = {"names": ["noise", "function_space"], "seed": 2, "test_examples": 80,
+             "noise": {"draws": 3}, "function_space": {"directions": 2}}
+    rows = run_measures(model, data, table, loss="cross_entropy", landscape="train:150")
+    assert [r["measure"] for r in rows] == ["noise", "function_space"]
+    assert all(r["landscape"] == "train:150" and math.isfinite(r["value"]) for r in rows)
+    again = run_measures(model, data, table, loss="cross_entropy", landscape="train:150")
+    assert rows == again
+    with pytest.raises(ConfigError, match="measures.seed must be an integer"):
+        run_measures(model, data, {**table, "seed": "x"})
+
+
+def test_mse_labels_become_one_hot_rows(digits_checkpoint):
+    from basinlab.measures import compute_measures
+
+    _, model, data = digits_checkpoint
+    one_hot = torch.nn.functional.one_hot(data.targets, 10).float()
+    a = compute_measures(model, data, None, ["noise"], {"noise": {"draws": 2}}, seed=0, loss="mse")
+    b = compute_measures(model, (data.inputs, one_hot), None, ["noise"], {"noise": {"draws": 2}}, seed=0)
+    assert a[0]["value"] == b[0]["value"] and a[0]["value"] != 0
