@@ -1,0 +1,168 @@
+"""2-D loss slice through three minima (paper Fig. 1): the plane θ_a + u·e1 + v·e2, drawn in two landscapes.
+
+e1, e2 are an orthonormal basis of span(θ_b − θ_a, θ_c − θ_a) (Gram–Schmidt), so distances in the figure are
+true Euclidean distances in parameter space. The grid is evaluated in batches of parameter points with
+``torch.func.functional_call`` under ``vmap``, data in chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..errors import ConfigError
+from .style import MARKERS, OKABE_ITO, new_figure, set_caption, styled
+
+__all__ = ["LossSlice", "loss_slice", "plot_loss_slice"]
+
+
+@dataclass(frozen=True)
+class LossSlice:
+    """Loss on a grid of the plane through three minima.
+
+    Attributes:
+        u, v: grid coordinates along e1 and e2, shape (R,), parameter-space units.
+        losses: landscape name -> mean loss on the grid, shape (R, R) indexed [v, u].
+        points: minimum label -> its (u, v) coordinates in the plane.
+        n_params: number of parameters n of the models.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    losses: dict[str, np.ndarray]
+    points: dict[str, tuple[float, float]]
+    n_params: int = 0
+
+
+def _tensors(data: Any, name: str):
+    if hasattr(data, "inputs") and hasattr(data, "targets"):
+        return data.inputs, data.targets
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return data[0], data[1]
+    raise ConfigError(f"{name} must be a basinlab Dataset or an (inputs, targets) pair of tensors; got {type(data).__name__}")
+
+
+def _flat(model) -> tuple[list[str], list[tuple[int, ...]], Any]:
+    import torch
+
+    names, shapes, parts = [], [], []
+    for name, p in model.named_parameters():
+        names.append(name)
+        shapes.append(tuple(p.shape))
+        parts.append(p.detach().reshape(-1).to(torch.float64))
+    return names, shapes, torch.cat(parts)
+
+
+def _grid_losses(model, names, shapes, points, inputs, targets, loss: str, batch_points: int, chunk: int):
+    """Mean loss (float64 numpy, (P,)) at each flat parameter vector in ``points`` (P, n)."""
+    import torch
+    from torch.func import functional_call, vmap
+
+    buffers = {k: b.detach() for k, b in model.named_buffers()}
+    sizes = [int(np.prod(s)) for s in shapes]
+    dtype = next(model.parameters()).dtype
+    total = torch.zeros(points.shape[0], dtype=torch.float64)
+
+    def one(flat, x, y):
+        params = {n: t.reshape(s) for n, t, s in zip(names, torch.split(flat, sizes), shapes, strict=True)}
+        out = functional_call(model, {**params, **buffers}, (x,))
+        if loss == "cross_entropy":
+            return torch.nn.functional.cross_entropy(out, y, reduction="sum")
+        return ((out - y) ** 2).sum(dim=tuple(range(1, out.dim()))).sum()
+
+    batched = vmap(one, in_dims=(0, None, None))
+    with torch.no_grad():
+        for start in range(0, points.shape[0], batch_points):
+            block = points[start:start + batch_points].to(dtype)
+            for s in range(0, inputs.shape[0], chunk):
+                total[start:start + batch_points] += batched(block, inputs[s:s + chunk], targets[s:s + chunk]).double()
+    return (total / inputs.shape[0]).numpy()
+
+
+def loss_slice(
+    models: Sequence[Any],
+    data_a: Any,
+    data_b: Any,
+    resolution: int = 41,
+    *,
+    labels: Sequence[str] = ("100%", "10%", "1%"),
+    landscape_names: Sequence[str] = ("landscape A", "landscape B"),
+    margin: float = 0.3,
+    loss: str = "cross_entropy",
+    batch_points: int = 32,
+    chunk: int = 2048,
+) -> LossSlice:
+    """Loss of ``data_a`` and ``data_b`` on a ``resolution × resolution`` grid of the plane through 3 models.
+
+    ``models`` are three ``nn.Module`` of one architecture (eval mode is set); data are Datasets or
+    (inputs, targets) pairs. The grid covers the three minima's bounding box plus ``margin`` × its extent.
+    """
+    import torch
+
+    if len(models) != 3:
+        raise ConfigError(f"loss_slice needs exactly three models (θ_a, θ_b, θ_c); got {len(models)}")
+    if resolution < 2:
+        raise ConfigError(f"loss_slice resolution must be at least 2 grid points per axis; got {resolution}")
+    if loss not in ("cross_entropy", "mse"):
+        raise ConfigError(f"loss_slice loss {loss!r} is unknown; use 'cross_entropy' or 'mse'")
+    flats = []
+    for m in models:
+        m.eval()
+        names, shapes, flat = _flat(m)
+        flats.append(flat)
+        if shapes != _flat(models[0])[1]:
+            raise ConfigError("loss_slice models must share one architecture (same parameter names and shapes)")
+    names, shapes, theta_a = _flat(models[0])
+    d1, d2 = flats[1] - theta_a, flats[2] - theta_a
+    n1 = torch.linalg.norm(d1)
+    e1 = d1 / n1
+    w = d2 - (d2 @ e1) * e1
+    n2 = torch.linalg.norm(w)
+    if float(n1) == 0 or float(n2) <= 1e-12 * float(torch.linalg.norm(d2) + 1e-30):
+        raise ConfigError("loss_slice needs three distinct, non-collinear models; two coincide or all lie on a line")
+    e2 = w / n2
+    points = {labels[0]: (0.0, 0.0), labels[1]: (float(n1), 0.0), labels[2]: (float(d2 @ e1), float(n2))}
+    us, vs = zip(*points.values(), strict=False)
+    pad_u, pad_v = margin * (max(us) - min(us)), margin * (max(vs) - min(vs))
+    u = np.linspace(min(us) - pad_u, max(us) + pad_u, resolution)
+    v = np.linspace(min(vs) - pad_v, max(vs) + pad_v, resolution)
+    uu, vv = np.meshgrid(u, v)
+    grid = (theta_a[None] + torch.from_numpy(uu.ravel())[:, None] * e1[None]
+            + torch.from_numpy(vv.ravel())[:, None] * e2[None])
+    losses = {}
+    for name, data in zip(landscape_names, (data_a, data_b), strict=True):
+        x, y = _tensors(data, name)
+        losses[name] = _grid_losses(models[0], names, shapes, grid, x, y, loss, batch_points, chunk).reshape(uu.shape)
+    return LossSlice(u=u, v=v, losses=losses, points=points, n_params=int(theta_a.numel()))
+
+
+@styled
+def plot_loss_slice(result: LossSlice | None, *, threshold: float | None = None, note: str = "") -> Figure | None:
+    """Filled contours of log10 loss per landscape, minima marked; dashed contour at ``threshold`` if given."""
+    if result is None:
+        return None
+    fig, axes = new_figure(len(result.losses), width=3.4, height=3.0)
+    all_logs = np.log10(np.clip(np.concatenate([g.ravel() for g in result.losses.values()]), 1e-12, None))
+    levels = np.linspace(all_logs.min(), all_logs.max(), 16)
+    for ax, (name, grid) in zip(axes, result.losses.items(), strict=True):
+        filled = ax.contourf(result.u, result.v, np.log10(np.clip(grid, 1e-12, None)), levels=levels, cmap="cividis")
+        if threshold is not None and grid.min() < threshold < grid.max():
+            ax.contour(result.u, result.v, grid, levels=[threshold], colors="white", linestyles="--", linewidths=1)
+        for i, (label, (pu, pv)) in enumerate(result.points.items()):
+            ax.plot(pu, pv, marker=MARKERS[i], color=OKABE_ITO[i + 1], markeredgecolor="white", markersize=8,
+                    linestyle="none", label=f"trained on {label}")
+        ax.set_title(name)
+        ax.set_xlabel("u along θ_b − θ_a (parameter units)")
+        ax.set_ylabel("v, orthogonal to u (parameter units)")
+        ax.set_aspect("equal", adjustable="box")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=7)
+    fig.colorbar(filled, ax=axes, label="log₁₀ mean training loss", format="%.1f")
+    tau = f"; dashed = loss τ = {threshold:g}" if threshold is not None else ""
+    return set_caption(fig, (
+        f"Loss on the plane through three minima ({', '.join(result.points)}), orthonormalised, "
+        f"{len(result.u)}×{len(result.v)} grid, n = {result.n_params:,}, in {len(result.losses)} landscapes{tau}{note}."))

@@ -1,0 +1,26 @@
+"""A tiny synthetic run directory with every table (sizes × seeds, radii, poison, SAM, batch sizes, imbalance,
+grokking epochs, measures), and its report written once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from basinlab.analysis import load_run
+from basinlab.analysis.synthetic import make_synthetic_run
+
+
+@pytest.fixture(scope="session")
+def fixture_run_dir(tmp_path_factory):
+    return make_synthetic_run(tmp_path_factory.mktemp("report-run") / "run", seeds=(0, 1, 2), n_directions=24)
+
+
+@pytest.fixture(scope="session")
+def fixture_tables(fixture_run_dir):
+    return load_run(fixture_run_dir)
+
+
+@pytest.fixture(scope="session")
+def fixture_report(fixture_run_dir):
+    from basinlab.report import write_report
+
+    return write_report(fixture_run_dir, n_boot=200)

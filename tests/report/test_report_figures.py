@@ -1,0 +1,142 @@
+"""Every figure function renders from the fixture run, has a caption with its settings, and returns None
+when its data is absent."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from basinlab.analysis import landscape_matrix, load_run
+from basinlab.analysis.synthetic import make_synthetic_run
+from basinlab.report import (
+    caption,
+    make_figures,
+    plot_batch_size,
+    plot_fixed_landscape,
+    plot_grokking,
+    plot_imbalance,
+    plot_landscape_matrix,
+    plot_measures,
+    plot_poison,
+    plot_radius_histograms,
+    plot_sam_vs_adamw,
+    plot_volume_vs_size,
+)
+
+
+def _figures(t):
+    v, m = t.volumes, t.models
+    return {
+        "volume_vs_size": lambda: plot_volume_vs_size(v, m),
+        "fixed_landscape": lambda: plot_fixed_landscape(v, m),
+        "radius_histograms": lambda: plot_radius_histograms(t.radii, m),
+        "landscape_matrix": lambda: plot_landscape_matrix(landscape_matrix(v, m)),
+        "poison": lambda: plot_poison(v, m),
+        "sam_vs_adamw": lambda: plot_sam_vs_adamw(v, m),
+        "batch_size": lambda: plot_batch_size(v, m),
+        "imbalance": lambda: plot_imbalance(v, m),
+        "grokking": lambda: plot_grokking(t.training, v, m),
+        "measures": lambda: plot_measures(t.measures, m),
+    }
+
+
+NAMES = [
+    "volume_vs_size", "fixed_landscape", "radius_histograms", "landscape_matrix", "poison", "sam_vs_adamw",
+    "batch_size", "imbalance", "grokking", "measures"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_figure_renders_with_caption(name, fixture_tables):
+    fig = _figures(fixture_tables)[name]()
+    assert isinstance(fig, Figure)
+    text = caption(fig)
+    assert len(text) > 40 and "\n" not in text
+    if name not in ("measures",):
+        assert "τ = 0.1" in text
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)
+    assert buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    for ax in fig.axes:
+        if ax.get_visible() and ax.has_data() and not ax.get_label() == "<colorbar>":
+            twins = ax.get_shared_x_axes().get_siblings(ax)  # a twinx axis shares its partner's x label
+            assert any(a.get_xlabel() for a in twins) and ax.get_ylabel(), f"{name}: unlabelled axis"
+
+
+def test_power_law_figure_shows_the_fitted_exponent(fixture_tables):
+    fig = plot_volume_vs_size(fixture_tables.volumes, fixture_tables.models)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    alpha = float(next(lbl for lbl in labels if lbl.startswith("adamw")).split("α = ")[1].split()[0])
+    assert alpha == pytest.approx(-0.3, abs=0.02)
+    assert "1 minima with centre loss above τ" in caption(fig)
+
+
+def test_variant_figures_are_none_without_their_data(tmp_path):
+    bare = load_run(make_synthetic_run(tmp_path / "bare", extras=False, sizes=(50, 200), seeds=(0,), n_inf=0))
+    figs = _figures(bare)
+    for name in ("poison", "sam_vs_adamw", "batch_size", "imbalance", "grokking", "measures"):
+        assert figs[name]() is None, name
+    for name in ("volume_vs_size", "fixed_landscape", "radius_histograms", "landscape_matrix"):
+        assert figs[name]() is not None, name
+
+
+def test_figures_are_none_for_an_empty_run(fixture_tables):
+    empty = {k: getattr(fixture_tables, k).iloc[0:0] for k in ("models", "training", "volumes", "radii", "measures")}
+    assert plot_volume_vs_size(empty["volumes"], empty["models"]) is None
+    assert plot_radius_histograms(empty["radii"], empty["models"]) is None
+    assert plot_grokking(empty["training"], empty["volumes"], empty["models"]) is None
+    assert plot_measures(empty["measures"], empty["models"]) is None
+    assert plot_landscape_matrix(None) is None
+
+
+def test_make_figures_lists_every_present_figure(fixture_tables):
+    items = make_figures(fixture_tables, matrix=landscape_matrix(fixture_tables.volumes, fixture_tables.models))
+    assert [i.name for i in items] == [n for n in (
+        "volume_vs_size", "fixed_landscape", "landscape_matrix", "radius_histograms", "poison", "sam_vs_adamw",
+        "batch_size", "imbalance", "grokking", "measures")]
+    assert all(i.caption for i in items)
+
+
+def test_matrix_heat_map_marks_minus_infinity():
+    import pandas as pd
+
+    from basinlab.analysis.matrix import LandscapeMatrix
+
+    values = pd.DataFrame([[-np.inf, np.nan], [-5.0, -9.0]], index=[10, 20], columns=[10, 20])
+    n_inf = pd.DataFrame([[3, pd.NA], [0, 0]], index=[10, 20], columns=[10, 20]).astype("Int64")
+    m = LandscapeMatrix(values, n_inf, pd.DataFrame(), pd.DataFrame({"own_largest": [False]}), 1, 0.1, "adamw")
+    fig = plot_landscape_matrix(m)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "−∞" in texts and "-5" in texts and "-9" in texts
+    assert "1 of 1" in caption(fig)
+
+
+def test_imbalance_draws_one_line_per_minimum(fixture_tables):
+    fig = plot_imbalance(fixture_tables.volumes, fixture_tables.models)
+    n_models = (fixture_tables.models["imbalance"] != "").sum()
+    assert n_models == 3 and len(fig.axes[0].get_lines()) == n_models
+
+
+def test_grokking_with_every_volume_at_minus_infinity(fixture_tables):
+    volumes = fixture_tables.volumes.copy()
+    grok = fixture_tables.models.loc[fixture_tables.models["variant"] == "grok", "model_id"].iloc[0]
+    volumes.loc[volumes["model_id"] == grok, "log_volume"] = -np.inf
+    fig = plot_grokking(fixture_tables.training, volumes, fixture_tables.models)
+    assert "(10 measured epochs, 10 at −∞)" in caption(fig)
+    assert any("−∞" in t.get_text() for t in fig.axes[2].texts)
+
+
+def test_measure_frame_prefers_the_own_landscape(fixture_tables):
+    from basinlab.analysis.measures import correlation_table, measure_frame
+
+    measures = fixture_tables.measures
+    other = measures.assign(landscape="train:7", value=1e9)  # the same measures in a foreign landscape
+    frame = measure_frame(pd.concat([measures, other]), fixture_tables.models)
+    assert frame["hessian_trace"].max() < 100
+    base = correlation_table(measures, fixture_tables.models)
+    both = correlation_table(pd.concat([measures, other]), fixture_tables.models)
+    pd.testing.assert_frame_equal(base, both)
+    assert base.set_index("measure").loc["sam_sharpness", "kendall_tau"] > 0.5  # generated as 0.5·gap·(1 + noise)
