@@ -1,0 +1,207 @@
+"""Volume engine vs the research code's dense-grid method, in one run (issue 2, Speed).
+
+Trains the MLP 784-256-128-10 with AdamW to training loss < 0.01 on 2,000 Fashion-MNIST examples (a second one
+on 6,000 for the large landscape: a 2,000-example minimum's centre loss is above τ in a 6,000-example
+landscape), then at τ = 0.1 measures the same directions with the reference (100 quadratic coefficients, every
+one a full forward pass) and with ``measure_volume`` (rtol 1e-4). Prints speedup, radius agreement, log-volumes,
+achieved GFLOP/s next to a plain ``torch.mm``, and the cost of 6 nested landscapes relative to the largest alone.
+
+Usage: ``python benchmarks/volume_speed.py [--quick] [--threads N]``. The machine may be shared: only ratios
+measured within one run are meaningful.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from basinlab.volume import measure_volume
+from basinlab.volume.reference import reference_radii
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+TAU = 0.1
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = struct.unpack(">" + "I" * ndim, data[4 : 4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_data(n: int) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """First ``n`` training examples of Fashion-MNIST as (N, 1, 28, 28) floats in [0, 1] (digits if absent)."""
+    images, labels = FASHION / "train-images-idx3-ubyte.gz", FASHION / "train-labels-idx1-ubyte.gz"
+    if images.exists() and labels.exists():
+        x = torch.from_numpy(_read_idx(images)[:n].astype(np.float32) / 255.0).unsqueeze(1)
+        y = torch.from_numpy(_read_idx(labels)[:n].astype(np.int64))
+        return x, y, "fashion-mnist"
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images[:n], dtype=torch.float32).unsqueeze(1) / 16.0
+    return x, torch.tensor(d.target[:n]), "digits"
+
+
+def train_mlp(x: torch.Tensor, y: torch.Tensor, seed: int = 0, max_epochs: int = 300) -> tuple[nn.Module, float]:
+    """AdamW (lr 2e-3, batch 128) until the full-batch training loss is below 0.01."""
+    torch.manual_seed(seed)
+    d = x[0].numel()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(d, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    gen = torch.Generator().manual_seed(seed)
+    loss = float("inf")
+    for _ in range(max_epochs):
+        model.train()
+        for idx in torch.randperm(len(x), generator=gen).split(128):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            loss = nn.functional.cross_entropy(model(x), y).item()
+        if loss < 0.01:
+            break
+    return model, loss
+
+
+def cached_mlp(x: torch.Tensor, y: torch.Tensor, tag: str, seed: int, use_cache: bool) -> tuple[nn.Module, float]:
+    """``train_mlp`` with its weights cached as safetensors under ``$BASINLAB_BENCH_CACHE``
+    (default ``~/.cache/basinlab/bench``): training dominates this benchmark's run time."""
+    from safetensors.torch import load_file, save_file
+
+    root = Path(os.environ.get("BASINLAB_BENCH_CACHE", Path.home() / ".cache" / "basinlab" / "bench"))
+    path = root / f"mlp-{tag}-{len(x)}-seed{seed}.safetensors"
+    if use_cache and path.is_file():
+        model, _ = train_mlp(x[:1], y[:1], seed=seed, max_epochs=0)
+        model.load_state_dict(load_file(str(path)))
+        model.eval()
+        with torch.no_grad():
+            return model, nn.functional.cross_entropy(model(x), y).item()
+    model, loss = train_mlp(x, y, seed=seed)
+    if use_cache:
+        root.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
+    return model, loss
+
+
+def mm_gflops(n: int = 2048, k: int = 784, m: int = 256, reps: int = 20) -> float:
+    """GFLOP/s of a plain float32 ``torch.mm`` (n, k) @ (k, m)."""
+    a, b = torch.randn(n, k), torch.randn(k, m)
+    torch.mm(a, b)
+    t = time.perf_counter()
+    for _ in range(reps):
+        torch.mm(a, b)
+    return 2.0 * n * k * m * reps / (time.perf_counter() - t) / 1e9
+
+
+def compare(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, k_ref: int, k_eng: int, reuse: dict | None = None,
+    repeats: int = 2, **engine,
+) -> dict:
+    """Reference on directions 0..k_ref-1 vs engine on 0..k_eng-1 (k_eng >= k_ref), same seeds.
+    ``reuse``: an earlier row of the same model and data whose reference run is reused."""
+    if reuse is None:  # per-direction reference times; the minimum is the least disturbed by other load
+        refs, times, cpus = [], [], []
+        for k in range(k_ref):
+            t, cpu = time.perf_counter(), time.process_time()
+            refs.append(reference_radii(model, x, y, threshold=TAU, directions=[k], seed=0))
+            times.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - cpu)
+        ref = np.concatenate([r for r, _ in refs])
+        ref_cens = np.concatenate([c for _, c in refs])
+        t_ref, cpu_ref = min(times), min(cpus)
+    else:
+        ref, ref_cens = reuse["ref"], reuse["ref_cens"]
+        t_ref, cpu_ref = reuse["ref_s_per_dir"], reuse["ref_cpu_per_dir"]
+    t_eng_total = cpu_eng = float("inf")
+    for _ in range(repeats):  # the best of a few identical runs
+        t, cpu = time.perf_counter(), time.process_time()
+        res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
+        t_eng_total = min(t_eng_total, time.perf_counter() - t)
+        cpu_eng = min(cpu_eng, (time.process_time() - cpu) / k_eng)
+    eng = res.radii[:k_ref, 0, 0]
+    rel = np.abs(eng / ref - 1)
+    n = res.n_params
+    ref_logv = float(np.log(np.mean(np.exp(n * (np.log(ref) - np.log(ref.max()))))) + n * np.log(ref.max()))
+    sub_logv = float(np.log(np.mean(np.exp(n * (np.log(eng) - np.log(eng.max()))))) + n * np.log(eng.max()))
+    return {
+        "N": len(x), "centre_loss": float(res.centre_loss[0]), "ref_s_per_dir": t_ref,
+        "eng_s_per_dir": t_eng_total / k_eng, "speedup": t_ref / (t_eng_total / k_eng),
+        "ref_cpu_per_dir": cpu_ref, "cpu_speedup": cpu_ref / cpu_eng,
+        "rel_median": float(np.median(rel)), "rel_max": float(rel.max()), "ref_censored": int(ref_cens.sum()),
+        "logv_ref": ref_logv, "logv_eng_same_dirs": sub_logv, "logv_eng_all": res.log_volume(),
+        "gflops": res.counts["flops"] / t_eng_total / 1e9, "points_per_dir": res.counts["points"] / k_eng,
+        "k_ref": k_ref, "k_eng": k_eng, "censored": int(res.censored.sum()), "ref": ref, "ref_cens": ref_cens,
+    }
+
+
+def nested_cost(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[int], k: int) -> tuple[float, float]:
+    """(time of one call with all nested landscapes) / (time with the largest alone), best of 2 interleaved runs
+    each, and the alone time."""
+    alone = nested = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        measure_volume(model, x, y, thresholds=(TAU,), directions=k, seed=0)
+        alone = min(alone, time.perf_counter() - t)
+        t = time.perf_counter()
+        measure_volume(model, x, y, thresholds=(TAU,), directions=k, seed=0, landscapes=sizes)
+        nested = min(nested, time.perf_counter() - t)
+    return nested / alone, alone
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer directions and a smaller large landscape")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--no-cache", action="store_true", help="retrain the models instead of reusing cached weights")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    large = 3000 if args.quick else 6000
+    k_ref, k_eng = (3, 20) if args.quick else (10, 100)
+    x_all, y_all, name = load_data(large)
+    t = time.perf_counter()
+    small_model, small_loss = cached_mlp(x_all[:2000], y_all[:2000], name, 0, not args.no_cache)
+    large_model, large_loss = cached_mlp(x_all, y_all, name, 1, not args.no_cache)
+    print(f"data {name}; trained 2000-example model to loss {small_loss:.4f} and {large}-example model to "
+          f"{large_loss:.4f} ({time.perf_counter() - t:.0f} s, cached weights reused unless --no-cache); "
+          f"torch threads {args.threads}")
+    peak = mm_gflops()
+    rows = {"small (60)": compare(small_model, x_all[:60], y_all[:60], k_ref, k_eng)}
+    rows["own (2000)"] = compare(small_model, x_all[:2000], y_all[:2000], k_ref, k_eng)
+    rows["2000 scan 8"] = compare(
+        small_model, x_all[:2000], y_all[:2000], k_ref, k_eng, reuse=rows["own (2000)"], scan_points=8
+    )
+    rows[f"large ({large})"] = compare(large_model, x_all, y_all, max(2, k_ref // 2), max(10, k_eng // 2))
+    peak = max(peak, mm_gflops())
+    sizes = [s for s in (60, 200, 600, 1000, 2000, 6000) if s < large] + [large]
+    ratio, alone = nested_cost(large_model, x_all, y_all, sizes, max(10, k_eng // 5))
+    print(f"\nτ = {TAU}, rtol = 1e-4, scan_points = 4 (default) unless stated, plain torch.mm {peak:.1f} GFLOP/s (2048x784 @ 784x256, same run)")
+    head = (f"{'landscape':>13} {'centre':>8} {'ref s/dir':>9} {'eng s/dir':>9} {'speedup':>7} {'cpu x':>6} {'pts/dir':>7} "
+            f"{'rel med':>8} {'rel max':>8} {'logV ref':>11} {'logV eng':>11} {'GFLOP/s':>7}")
+    print(head)
+    for label, r in rows.items():
+        print(f"{label:>13} {r['centre_loss']:8.4f} {r['ref_s_per_dir']:9.4f} {r['eng_s_per_dir']:9.4f} "
+              f"{r['speedup']:7.1f} {r['cpu_speedup']:6.1f} {r['points_per_dir']:7.1f} {r['rel_median']:8.4f} {r['rel_max']:8.4f} "
+              f"{r['logv_ref']:11.1f} {r['logv_eng_same_dirs']:11.1f} {r['gflops']:7.1f}")
+    print(f"(reference on the first {k_ref} directions, large: {max(2, k_ref // 2)}; engine on {k_eng}, large: "
+          f"{max(10, k_eng // 2)}; logV columns over the reference's directions)")
+    print("speedup = reference wall s/direction (fastest single direction) / engine wall s/direction (best of 2 runs);"
+          " cpu x = the same ratio in process CPU time")
+    print(f"nested landscapes {sizes}: {ratio:.2f}x the cost of {large} alone ({alone:.2f} s alone)")
+    plain = {label: {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for label, r in rows.items()}
+    return {"rows": plain, "mm_gflops": peak, "nested_ratio": ratio, "nested_sizes": sizes}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,140 @@
+"""Batched mean-loss evaluation of parameter points θ0 + c·Q_k in nested landscapes.
+
+Landscapes are prefixes of the data (sizes N_1 < … < N_L). One pass over the first N_l rows gives the mean loss
+of every landscape up to l (cumulative float64 sums of per-sample losses). The model runs in its own dtype
+(float32 or float64); per-sample losses are accumulated in float64.
+
+Early exit (only for losses known to be >= 0): the running sum is checked at the fixed checkpoints
+m = G, 2G, … (G = ``granularity`` rows) below N_l; once it exceeds ``tau_exit·N_l`` (or is not finite) the
+point is proven above every threshold in landscape l, and the value reported is the lower bound ``sum_m / N_l``
+with ``exact=False``. The checkpoints do not depend on batching, so neither do the reported values' flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .fastpath import SequentialRays, supports_fast_path
+from .general import GeneralRays
+from .losses import LossFn
+
+__all__ = ["RayEvaluator", "DEFAULT_MEMORY_BUDGET"]
+
+DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of activations per chunk
+MAX_CHUNK_ROWS = 2048
+
+
+class RayEvaluator:
+    """Mean loss of many points ``θ0 + c·Q_k`` in nested prefix landscapes of ``(inputs, targets)``.
+
+    Args:
+        model: the network at θ0 (parameters are read, never modified).
+        inputs, targets: the data; only the first ``max(sizes)`` rows are used.
+        loss_fn: per-sample loss ``(outputs (B, C), targets (B, ...)) -> (B,)``.
+        sizes: increasing prefix sizes N_1 < … < N_L.
+        tau_exit: early-exit level (the largest threshold), or None to disable early exit.
+        general: force the general (vmap) path even when the fast path applies.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        inputs: torch.Tensor,
+        targets: torch.Tensor,
+        loss_fn: LossFn,
+        sizes: Sequence[int],
+        *,
+        tau_exit: float | None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        granularity: int = 512,
+        general: bool = False,
+    ) -> None:
+        self.sizes = [int(s) for s in sizes]
+        n = self.sizes[-1]
+        self.targets = targets[:n]
+        self.loss_fn = loss_fn
+        self.tau_exit = tau_exit
+        self.memory_budget = int(memory_budget)
+        self.granularity = int(granularity)
+        self.fast = (not general) and supports_fast_path(model)
+        backend_cls = SequentialRays if self.fast else GeneralRays
+        self.backend = backend_cls(model, inputs[:n])
+        self.itemsize = next(model.parameters()).element_size()
+        self.n_points = 0  # points evaluated
+        self.point_rows = 0  # sum over evaluated points of rows processed
+        self.direction_rows = 0  # rows of B_k = first_layer(X; Q_k) computed
+        self.flops = 0.0  # multiply-adds x 2 actually executed (estimate from layer shapes)
+
+    def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
+        """Load a batch of directions (each a list of tensors shaped like the parameters)."""
+        self.backend.set_directions(directions)
+        self.direction_rows += len(directions) * self.sizes[-1]
+        self.flops += len(directions) * self.sizes[-1] * self.backend.flops_first
+
+    def _chunk_rows(self, n_points: int, early_exit: bool) -> int:
+        per_row = max(1, n_points * self.backend.width * self.itemsize * 3)
+        rows = max(1, self.memory_budget // per_row)
+        # with early exit, chunks end at the checkpoints so a proven point stops costing work
+        cap = self.granularity if early_exit and self.tau_exit is not None else MAX_CHUNK_ROWS
+        return int(min(rows, cap))
+
+    @torch.no_grad()
+    def evaluate(
+        self, k: torch.Tensor, c: torch.Tensor, need: torch.Tensor, *, early_exit: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean losses at points ``θ0 + c[p]·Q_{k[p]}`` for landscapes ``0..need[p]``.
+
+        Args:
+            k: (P,) int64 index into the loaded direction batch.
+            c: (P,) float64 coefficients.
+            need: (P,) int64 index of the largest landscape each point must be known in.
+
+        Returns:
+            values (P, L) float64, exact (P, L) bool (False for lower bounds) and known (P, L) bool (False where
+            the landscape was not evaluated; its value is then NaN).
+        """
+        p_total, n_land = len(c), len(self.sizes)
+        values = torch.full((p_total, n_land), float("nan"), dtype=torch.float64)
+        exact = torch.zeros((p_total, n_land), dtype=torch.bool)
+        decided = torch.zeros((p_total, n_land), dtype=torch.bool)
+        sums = torch.zeros(p_total, dtype=torch.float64)
+        sizes = torch.tensor(self.sizes)
+        stop_at = sizes[need]
+        relevant = torch.arange(n_land).unsqueeze(0) <= need.unsqueeze(1)  # (P, L)
+        active = torch.arange(p_total)
+        pos = 0
+        self.n_points += p_total
+        while len(active) > 0:
+            stop = min(pos + self._chunk_rows(len(active), early_exit), int(stop_at[active].max()))
+            out = self.backend.forward(pos, stop, k[active], c[active])
+            rows = stop - pos
+            flat = out.reshape((len(active) * rows,) + out.shape[2:])
+            tgt = self.targets[pos:stop].repeat((len(active),) + (1,) * (self.targets.dim() - 1))
+            per = self.loss_fn(flat, tgt).reshape(len(active), rows).double()
+            cum = sums[active].unsqueeze(1) + per.cumsum(dim=1)  # running sums at rows pos+1..stop
+            self.point_rows += len(active) * rows
+            self.flops += len(active) * rows * self.backend.flops_upper
+            for li, n_l in enumerate(self.sizes):
+                if pos < n_l <= stop:  # landscape complete: exact mean
+                    fresh = ~decided[active, li]
+                    idx = active[fresh]
+                    values[idx, li] = cum[fresh, n_l - pos - 1] / n_l
+                    exact[idx, li] = True
+                    decided[idx, li] = True
+                if early_exit and self.tau_exit is not None and n_l > pos + 1:
+                    first_m = (pos // self.granularity + 1) * self.granularity
+                    for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
+                        s = cum[:, m - pos - 1]
+                        hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
+                        if bool(hit.any()):
+                            idx = active[hit]
+                            values[idx, li] = s[hit] / n_l
+                            decided[idx, li] = True
+            sums[active] = cum[:, -1]
+            pos = stop
+            done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
+            active = active[~done]
+        return values, exact, decided

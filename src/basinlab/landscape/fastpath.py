@@ -1,0 +1,157 @@
+"""Fast exact evaluation of many points θ0 + c·Q_k for ``nn.Sequential`` chains.
+
+The first Linear/Conv2d layer is linear in c: its pre-activation is ``A + c·B_k`` with ``A = layer(X; θ0)``
+computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers.
+Upper layers run for P points at once: Linear as one ``baddbmm`` with per-point weights ``W0 + c·Q``, Conv2d
+as one grouped convolution, parameter-free layers (activations, pooling, Flatten, Dropout in eval) elementwise.
+Shapes: activations are ``(P, n, *features)`` for P points and n samples.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["SequentialRays", "supports_fast_path"]
+
+_ELEMENTWISE = (
+    nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.ELU, nn.Softplus, nn.Identity,
+    nn.Dropout, nn.Hardtanh, nn.ReLU6, nn.Mish,
+)
+_POOL = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+_PARAM = (nn.Linear, nn.Conv2d)
+
+
+def _plain_flatten(layer: nn.Module) -> bool:
+    return isinstance(layer, nn.Flatten) and layer.start_dim == 1 and layer.end_dim == -1
+
+
+def _conv_ok(layer: nn.Module) -> bool:
+    return isinstance(layer, nn.Conv2d) and layer.groups == 1 and layer.padding_mode == "zeros" and not isinstance(
+        layer.padding, str
+    )
+
+
+def supports_fast_path(model: nn.Module) -> bool:
+    """True for an ``nn.Sequential`` of Flatten/Linear/Conv2d/pooling/parameter-free activations whose first
+    parametric layer is Linear or Conv2d, with no buffers and no other parameters."""
+    if type(model) is not nn.Sequential or any(True for _ in model.buffers()):
+        return False
+    seen_param = False
+    for layer in model:
+        if isinstance(layer, nn.Linear) or _conv_ok(layer):
+            seen_param = True
+        elif isinstance(layer, _ELEMENTWISE + _POOL) or _plain_flatten(layer):
+            if any(True for _ in layer.parameters()):
+                return False
+        else:
+            return False
+    return seen_param
+
+
+class SequentialRays:
+    """Evaluate outputs of a supported ``nn.Sequential`` at points ``θ0 + c·Q_k`` (see module docstring)."""
+
+    def __init__(self, model: nn.Sequential, inputs: torch.Tensor) -> None:
+        layers = list(model)
+        first = next(i for i, m in enumerate(layers) if isinstance(m, _PARAM))
+        self.pre, self.first, self.upper = layers[:first], layers[first], layers[first + 1 :]
+        x = inputs
+        for layer in self.pre:
+            x = layer(x)
+        self.x = x  # (N, *features) input of the first parametric layer
+        self.a = self._first(x, self.first.weight, self.first.bias)  # (N, *h1) at θ0
+        self.b: torch.Tensor | None = None
+        self.q_upper: list[tuple[torch.Tensor, torch.Tensor | None]] = []
+        # flops per sample: first layer (for B), upper layers per point (counted on one forward at probe time)
+        self.flops_first = self._layer_flops(self.first, x.shape[1:], self.a.shape[1:])
+        self.flops_upper, self.width = self._upper_cost()
+
+    def _first(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        if isinstance(self.first, nn.Linear):
+            return F.linear(x, w, b)
+        m = self.first
+        return F.conv2d(x, w, b, m.stride, m.padding, m.dilation)
+
+    @staticmethod
+    def _layer_flops(layer: nn.Module, in_shape: torch.Size, out_shape: torch.Size) -> float:
+        if isinstance(layer, nn.Linear):
+            return 2.0 * layer.in_features * layer.out_features * (in_shape.numel() // layer.in_features)
+        if isinstance(layer, nn.Conv2d):
+            k = layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
+            return 2.0 * k * out_shape.numel()
+        return float(out_shape.numel())
+
+    def _upper_cost(self) -> tuple[float, int]:
+        h = self.a[:1]
+        flops = 3.0 * h[0].numel()  # A + c·B
+        width = h[0].numel()
+        for layer in self.upper:
+            out = layer(h)
+            flops += self._layer_flops(layer, h.shape[1:], out.shape[1:])
+            width += out[0].numel()
+            h = out
+        return flops, width
+
+    def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
+        """Precompute ``B_k`` and stack upper-layer direction tensors for a batch of directions."""
+        n_first = len(list(self.first.parameters()))
+        self.b = torch.stack(
+            [self._first(self.x, q[0], q[1] if n_first == 2 else None) for q in directions]
+        )
+        self.q_upper = []
+        pos = n_first
+        for layer in self.upper:
+            if isinstance(layer, _PARAM):
+                w = torch.stack([q[pos] for q in directions])
+                has_bias = layer.bias is not None
+                b = torch.stack([q[pos + 1] for q in directions]) if has_bias else None
+                self.q_upper.append((w, b))
+                pos += 2 if has_bias else 1
+
+    def forward(self, start: int, stop: int, k: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(P, stop - start, *out)`` for rows ``start:stop`` at points ``θ0 + c[p]·Q_{k[p]}``."""
+        assert self.b is not None, "set_directions first"
+        cc = c.to(self.a.dtype)
+        a = self.a[start:stop]
+        h = torch.empty((len(k),) + a.shape, dtype=a.dtype, device=a.device)
+        for p, (kp, cp) in enumerate(zip(k.tolist(), cc.tolist(), strict=True)):  # no gathered copy of B
+            torch.add(a, self.b[kp, start:stop], alpha=cp, out=h[p])
+        it = iter(self.q_upper)
+        for layer in self.upper:
+            if isinstance(layer, _PARAM):
+                qw, qb = next(it)
+                w = torch.addcmul(layer.weight.unsqueeze(0), cc.view((-1,) + (1,) * layer.weight.dim()), qw[k])
+                b = None if qb is None else torch.addcmul(layer.bias.unsqueeze(0), cc.view(-1, 1), qb[k])
+                h = self._linear(h, w, b) if isinstance(layer, nn.Linear) else self._conv(layer, h, w, b)
+            elif isinstance(layer, _POOL):
+                p, n = h.shape[:2]
+                out = layer(h.reshape((p * n,) + h.shape[2:]))
+                h = out.reshape((p, n) + out.shape[1:])
+            elif isinstance(layer, nn.Flatten):
+                h = h.reshape(h.shape[0], h.shape[1], -1)
+            elif isinstance(layer, nn.ReLU):
+                h = h.relu_()  # h is always a fresh temporary here
+            else:
+                h = layer(h)
+        return h
+
+    @staticmethod
+    def _linear(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        p, n = h.shape[:2]
+        x = h.reshape(p, -1, h.shape[-1])
+        out = torch.bmm(x, w.transpose(1, 2))
+        if b is not None:
+            out.add_(b.unsqueeze(1))
+        return out.reshape((p, n) + h.shape[2:-1] + (w.shape[1],))
+
+    @staticmethod
+    def _conv(layer: nn.Conv2d, h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        p, n, ch, hh, ww = h.shape
+        x = h.transpose(0, 1).reshape(n, p * ch, hh, ww)
+        out = F.conv2d(
+            x, w.reshape((-1,) + w.shape[2:]), None if b is None else b.reshape(-1),
+            layer.stride, layer.padding, layer.dilation, groups=p,
+        )
+        return out.reshape(n, p, -1, out.shape[-2], out.shape[-1]).transpose(0, 1)

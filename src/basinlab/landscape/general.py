@@ -1,0 +1,40 @@
+"""General evaluation of many points θ0 + c·Q_k for any ``nn.Module``: ``torch.func.functional_call`` vmapped
+over a batch of parameter points. Slower than the fast path but exact for every architecture."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+__all__ = ["GeneralRays"]
+
+
+class GeneralRays:
+    """Outputs of ``model`` at points ``θ0 + c·Q_k``; activations ``(P, n, *out)``."""
+
+    def __init__(self, model: nn.Module, inputs: torch.Tensor) -> None:
+        self.model = model
+        self.x = inputs
+        self.names = [name for name, _ in model.named_parameters()]
+        self.theta0 = [p.detach() for _, p in model.named_parameters()]
+        self.q: list[torch.Tensor] = []
+        n_params = sum(p.numel() for p in self.theta0)
+        self.flops_first = 0.0
+        self.flops_upper = 2.0 * n_params  # rough: one multiply-add per parameter per sample
+        self.width = max(64, int(inputs[0].numel()) * 4)
+
+    def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
+        self.q = [torch.stack([d[i] for d in directions]) for i in range(len(self.names))]
+
+    def forward(self, start: int, stop: int, k: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        x = self.x[start:stop]
+        params = {}
+        for name, p0, q in zip(self.names, self.theta0, self.q, strict=True):
+            cc = c.to(p0.dtype).view((-1,) + (1,) * p0.dim())
+            params[name] = p0.unsqueeze(0) + cc * q[k]
+
+        def run(p: dict[str, torch.Tensor]) -> torch.Tensor:
+            return functional_call(self.model, p, (x,))
+
+        return vmap(run)(params)

@@ -1,0 +1,47 @@
+"""Per-sample loss functions: ``(outputs (B, C), targets (B, ...)) -> losses (B,)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import ConfigError
+
+__all__ = ["LossFn", "resolve_loss"]
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy per sample in nats; targets are int64 class labels (B,)."""
+    return F.cross_entropy(outputs, targets, reduction="none")
+
+
+def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean over output features of the squared error, per sample (so the mean over samples = ``nn.MSELoss``).
+
+    Integer class labels are one-hot encoded first.
+    """
+    if not targets.dtype.is_floating_point:
+        targets = F.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
+    diff = outputs - targets.reshape(outputs.shape).to(outputs.dtype)
+    return diff.pow(2).reshape(outputs.shape[0], -1).mean(dim=1)
+
+
+_BUILTIN = {"cross_entropy": cross_entropy, "mse": mse}
+
+
+def resolve_loss(loss: str | LossFn, nonnegative: bool | None) -> tuple[LossFn, bool]:
+    """``(per-sample loss function, whether its values are known to be >= 0)``.
+
+    Built-in losses are non-negative; a callable is assumed non-negative only when ``nonnegative=True``.
+    """
+    if isinstance(loss, str):
+        if loss not in _BUILTIN:
+            raise ConfigError(f"loss {loss!r} is unknown; use 'cross_entropy', 'mse' or a callable")
+        return _BUILTIN[loss], True if nonnegative is None else bool(nonnegative)
+    if not callable(loss):
+        raise ConfigError(f"loss must be 'cross_entropy', 'mse' or a callable; got {loss!r}")
+    return loss, bool(nonnegative)

@@ -1,0 +1,83 @@
+"""Random, filter-normalised directions in parameter space (METHOD.md §1).
+
+Direction k of a measurement with seed ``s`` is drawn from its own seed ``direction_seed(s, k) = s * 1_000_003 + k``,
+so it is a pure function of (parameter shapes, θ0 for the filter norms, seed): independent of how many directions
+are measured, of batching, of the thread count and of the device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+
+__all__ = ["SEED_STRIDE", "direction_seed", "random_direction", "filter_norms"]
+
+SEED_STRIDE = 1_000_003  # direction k of seed s uses torch seed s * SEED_STRIDE + k
+_MAX_SEED = 2**63 - 1
+
+
+def direction_seed(seed: int, k: int) -> int:
+    """The torch seed of direction ``k`` in a measurement with base ``seed`` (``seed * 1_000_003 + k``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer; got {seed!r}")
+    value = seed * SEED_STRIDE + int(k)
+    if value > _MAX_SEED:
+        raise ConfigError(f"seed {seed} is too large; use a seed below {_MAX_SEED // SEED_STRIDE}")
+    return value
+
+
+def filter_norms(param: torch.Tensor) -> torch.Tensor:
+    """Per-output-unit norm of a parameter, broadcastable to its shape.
+
+    A 2-D or higher weight (out, in, ...) gets ``‖W[i]‖`` on slice i (Linear rows, Conv filters); 1-D and 0-D
+    parameters (biases, norm-layer scales) get 1.
+    """
+    if param.dim() <= 1:
+        return torch.ones((), dtype=param.dtype, device=param.device)
+    flat = param.detach().reshape(param.shape[0], -1)
+    norms = flat.norm(dim=1)
+    return norms.reshape((param.shape[0],) + (1,) * (param.dim() - 1))
+
+
+def _check_params(model: nn.Module) -> list[torch.Tensor]:
+    params = list(model.parameters())
+    if not params:
+        raise ConfigError("model has no parameters; a basin volume needs at least one float parameter")
+    for name, p in model.named_parameters():
+        if not p.dtype.is_floating_point:
+            raise ConfigError(
+                f"parameter {name!r} has dtype {p.dtype}; every parameter must be a float tensor "
+                "(float32 or float64)"
+            )
+    return params
+
+
+def random_direction(
+    model: nn.Module, seed: int, filter_normalize: bool = True
+) -> tuple[list[torch.Tensor], float]:
+    """Draw ``P ~ N(0, I_n)`` and return ``(Q, ‖P‖)`` with ``Q = P ∘ F`` shaped like the parameters.
+
+    P is drawn as float32 in parameter order (``model.parameters()``) from a CPU ``torch.Generator`` seeded with
+    ``seed``, then cast to each parameter's dtype and moved to its device, so it is identical everywhere.
+    F holds the filter norms of θ0 (see :func:`filter_norms`) or 1 when ``filter_normalize`` is False.
+    ``‖P‖`` (float64) is the norm of the raw Gaussian before filter scaling.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED:
+        raise ConfigError(f"direction seed must be an integer in [0, 2**63); got {seed!r}")
+    params = _check_params(model)
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(seed)
+    directions: list[torch.Tensor] = []
+    sq = 0.0
+    for p in params:
+        raw = torch.randn(p.shape, generator=gen, dtype=torch.float32)
+        sq += float(torch.linalg.vector_norm(raw, dtype=torch.float64)) ** 2
+        q = raw.to(device=p.device, dtype=p.dtype)
+        if filter_normalize:
+            q = q * filter_norms(p)
+        directions.append(q)
+    return directions, math.sqrt(sq)

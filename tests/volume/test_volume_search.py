@@ -1,0 +1,86 @@
+"""The first-crossing search on 1-D rays given as Python functions (no model involved)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from basinlab.volume.search import crossing_search
+
+
+def run(f, tau=0.1, *, max_c=10.0, rtol=1e-4, scan_points=8, guess=None):
+    """Drive the search generator with ``f``; returns ((c_star, censored), points evaluated)."""
+    gen = crossing_search(tau, max_c=max_c, rtol=rtol, scan_points=scan_points, guess=guess)
+    n = 0
+    try:
+        req = next(gen)
+        while True:
+            n += len(req)
+            req = gen.send([(f(c), True) for c in req])
+    except StopIteration as stop:
+        return stop.value, n
+
+
+def quad(c: float) -> float:  # crosses 0.1 at c = 0.37 exactly
+    return 0.01 + 0.09 * (c / 0.37) ** 2
+
+
+@pytest.mark.parametrize("guess", [None, 0.05, 0.36, 0.4, 3.0])
+def test_smooth_ray_converges_to_rtol_and_does_not_depend_on_the_guess(guess):
+    (c, censored), _ = run(quad, guess=guess)
+    assert not censored
+    assert abs(c - 0.37) <= 1e-4 * 0.37
+    (c_ref, _), _ = run(quad, guess=None)
+    assert c == c_ref  # the guess changes the path, not the result
+
+
+def test_refinement_is_faster_than_bisection():
+    f = lambda c: 0.001 * math.exp(5 * c)  # noqa: E731  crosses at ln(100)/5
+    (c, _), n = run(f, guess=0.9, scan_points=1)
+    assert abs(c - math.log(100) / 5) <= 1e-4 * c
+    # bisection from a 5% bracket to 1e-4 alone needs 9 points; bracketing adds 2
+    assert n <= 8
+
+
+def test_thin_bump_before_the_wall_is_found_where_bisection_skips_it():
+    # the loss rises above tau on (0.10, 0.16), falls back, and crosses for good at 0.37
+    bump = lambda c: quad(c) + (1.0 if 0.10 < c < 0.16 else 0.0)  # noqa: E731
+    # naive bisection on [0, 1]: midpoints 0.5 (above), 0.25 (below), 0.375 ... never lands in the bump
+    lo, hi = 0.0, 1.0
+    for _ in range(30):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if bump(mid) > 0.1 else (mid, hi)
+    assert abs(hi - 0.37) < 1e-6  # bisection reports the main wall
+    (c, _), _ = run(bump, guess=0.37)
+    assert abs(c - 0.10) <= 1e-4 * 0.10  # the first crossing
+
+
+def test_bump_narrower_than_the_scan_resolution_is_documented_as_missable():
+    bump = lambda c: quad(c) + (1.0 if 0.100 < c < 0.101 else 0.0)  # noqa: E731
+    (c, _), _ = run(bump, guess=0.37, scan_points=8)  # resolution 0.37*1.05/8 = 0.049 > 0.001
+    assert abs(c - 0.37) <= 1e-4
+    (c, _), _ = run(bump, guess=0.37, scan_points=2000)  # resolution 0.0002 < width 0.001
+    assert abs(c - 0.10) <= 1e-4 * 0.10
+
+
+def test_no_crossing_is_censored_at_max_coefficient():
+    (c, censored), _ = run(lambda c: 0.05, max_c=2.0)
+    assert censored and c == 2.0
+
+
+def test_nan_counts_as_above_threshold():
+    (c, censored), _ = run(lambda c: float("nan") if c > 0.2 else 0.0, guess=0.5)
+    assert not censored
+    assert abs(c - 0.2) <= 1e-4 * 0.2
+
+
+def test_lower_bound_answers_are_treated_as_above():
+    gen = crossing_search(0.1, max_c=10.0, rtol=1e-3, scan_points=4, guess=0.37)
+    try:
+        req = next(gen)
+        while True:  # above points only report a lower bound (early exit)
+            req = gen.send([(quad(c), True) if quad(c) <= 0.1 else (0.100001, False) for c in req])
+    except StopIteration as stop:
+        c, censored = stop.value
+    assert not censored and abs(c - 0.37) <= 1e-3 * 0.37
