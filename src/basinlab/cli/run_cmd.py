@@ -1,9 +1,188 @@
-"""CLI commands (placeholder module: its owner registers commands here)."""
+"""``basinlab run``, ``status``, ``validate`` and ``demo``: thin layers over :mod:`basinlab.experiments`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+PHASES = {"train": "training", "volume": "volume", "measures": "measures"}
+
+
+def _progress_run(spec_source: str, out: Path | None, profile: str | None, executor: str,
+                  workers: int | None, address: str | None, device: str, report: bool = True,
+                  data_dir: Path | None = None) -> None:
+    """Run with one rich progress bar per phase, then print a summary table and write the report."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from basinlab.experiments import run_experiment
+
+    console = Console()
+    if not console.is_terminal:  # piped or captured: wide enough for the summary table
+        console = Console(width=120)
+    progress = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
+                        console=console)
+    bars: dict[str, int] = {}
+
+    def on_plan(plan) -> None:
+        for kind, n in plan.counts().items():
+            bars[kind] = progress.add_task(PHASES.get(kind, kind), total=n, note="")
+
+    def on_event(event, task, result) -> None:
+        if event == "started":
+            return
+        note = {"failed": "[red]failed", "skipped": "[yellow]skipped"}.get(event, "")
+        progress.update(bars[task.kind], advance=1, **({"note": note} if note else {}))
+        if event == "failed":
+            progress.console.print(f"[red]failed[/red] {task.label}: {result.error}")
+
+    with progress:
+        summary = run_experiment(spec_source, out, profile=profile, executor=executor, workers=workers,
+                                 address=address, device=device, data_dir=data_dir, on_event=on_event,
+                                 on_plan=on_plan)
+    _print_summary(console, summary)
+    report_ok = _write_report(console, summary.run_dir) if report else True
+    if not summary.ok or not report_ok:
+        raise typer.Exit(1)
+
+
+def _print_summary(console, summary) -> None:
+    from rich.table import Table
+
+    from basinlab.experiments import read_table
+
+    c = summary.counts
+    console.print(f"{c.get('done', 0)}/{c.get('total', 0)} tasks done, {c.get('failed', 0)} failed, "
+                  f"{c.get('skipped', 0)} skipped in {summary.seconds:.1f} s; results in {summary.run_dir}")
+    vols, models = read_table(summary.run_dir, "volumes"), read_table(summary.run_dir, "models")
+    if vols.empty or models.empty:
+        return
+    df = vols.merge(models[["model_id", "variant", "train_size", "poison", "test_acc"]], on="model_id")
+    by_epoch = df["epoch"].nunique() > 1 or not (df["epoch"] == -1).all()
+    keys = ["variant", "train_size", "poison"] + (["epoch"] if by_epoch else []) + ["landscape_size", "threshold"]
+    agg = df.groupby(keys, sort=True).agg(models=("model_id", "nunique"), log_volume=("log_volume", "mean"),
+                                          r_max=("r_max", "mean"), test_acc=("test_acc", "mean")).reset_index()
+    table = Table(title="mean log-volume (nats) per training size and landscape")
+    show_poison = bool((agg["poison"] != 0).any())
+    cols = (["variant", "train n"] + (["poison"] if show_poison else []) + (["epoch"] if by_epoch else [])
+            + ["land. n", "tau", "models", "log V", "r_max", "test acc"])
+    for col in cols:
+        table.add_column(col, justify="right")
+    for row in agg.itertuples(index=False):
+        table.add_row(str(row.variant), str(row.train_size), *([str(row.poison)] if show_poison else []),
+                      *([str(row.epoch)] if by_epoch else []), str(row.landscape_size), f"{row.threshold:g}",
+                      str(row.models), f"{row.log_volume:.4g}", f"{row.r_max:.3g}", f"{row.test_acc:.3f}")
+    console.print(table)
+
+
+def _write_report(console, run_dir: Path) -> bool:
+    """Write the HTML report if ``basinlab.report`` exists; False when writing it failed.
+
+    A failing report does not lose results (they are complete in RUN_DIR): the error is printed with its
+    location and the run exits with code 1.
+    """
+    import traceback
+
+    try:
+        from basinlab.report import write_report
+    except ImportError as exc:
+        if exc.name != "basinlab.report":
+            raise
+        console.print("(no report: basinlab.report.write_report is not available)")
+        return True
+    try:
+        path = write_report(run_dir)
+    except Exception as exc:  # noqa: BLE001 - results are safe; say where the report broke
+        frames = traceback.extract_tb(exc.__traceback__)
+        frame = ([f for f in frames if "/basinlab/" in f.filename] or frames)[-1]
+        where = f"{frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno}"
+        console.print(f"[red]report failed[/red]: {type(exc).__name__}: {exc} (at {where}); the results are complete "
+                      f"in {run_dir}; retry with: basinlab report {run_dir}", markup=True, highlight=False)
+        return False
+    console.print(f"report: {path}")
+    return True
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``run``, ``status``, ``validate`` and ``demo`` to ``app``."""
+
+    @app.command()
+    def run(
+        spec: Path = typer.Argument(..., help="experiment spec (TOML), e.g. experiments/quickstart.toml"),
+        out: Path | None = typer.Option(None, "--out", help="run directory (default runs/<name>[-<profile>])"),
+        profile: str | None = typer.Option(None, "--profile", help="a profile of the spec (its profiles.<name> table), e.g. quick"),
+        executor: str = typer.Option("local", "--executor", help="local | process | ray"),
+        workers: int | None = typer.Option(None, "--workers", help="parallel workers (process pool / local Ray)"),
+        address: str | None = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)"),
+        device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
+        report: bool = typer.Option(True, "--report/--no-report", help="write the HTML report at the end"),
+        data_dir: Path | None = typer.Option(None, "--data-dir", help="dataset files folder (overrides the spec's)"),
+    ) -> None:
+        """Run every training and measurement of SPEC; a rerun resumes where the last one stopped."""
+        if workers is not None and executor == "local":
+            executor = "process"
+        _progress_run(str(spec), out, profile, executor, workers, address, device, report, data_dir)
+
+    @app.command()
+    def status(run_dir: Path = typer.Argument(..., help="a run directory")) -> None:
+        """Show done / pending / failed tasks of a run, with the errors of failed ones."""
+        from collections import Counter
+
+        from rich.console import Console
+        from rich.table import Table
+
+        from basinlab.experiments import run_status
+
+        rows = run_status(run_dir)
+        counts = Counter((r["kind"], r["state"]) for r in rows)
+        states = ["done", "pending", "running", "failed", "skipped"]
+        table = Table(title=f"tasks in {run_dir}")
+        table.add_column("kind")
+        for s in states:
+            table.add_column(s, justify="right")
+        for kind in sorted({r["kind"] for r in rows}):
+            table.add_row(kind, *[str(counts.get((kind, s), 0)) for s in states])
+        console = Console()
+        console.print(table)
+        for r in rows:
+            if r["state"] in ("failed", "skipped"):
+                console.print(f"{r['state']} {r['kind']} {r['task_id']} ({r['label']}): {r['error']}", markup=False)
+        if any(r["state"] in ("running", "pending") for r in rows):
+            console.print("running = being run now, or interrupted (e.g. killed); rerun the same spec with the same "
+                          "--out to resume")
+
+    @app.command()
+    def validate(
+        spec: Path = typer.Argument(..., help="experiment spec (TOML)"),
+        profile: str | None = typer.Option(None, "--profile", help="a profile of the spec (its profiles.<name> table)"),
+    ) -> None:
+        """Check a spec without running it and print how many tasks it plans."""
+        from basinlab.experiments import load_spec, plan
+
+        parsed, _ = load_spec(spec, profile=profile)
+        counts = plan(parsed).counts()
+        detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        typer.echo(f"{spec}: valid{' (profile ' + profile + ')' if profile else ''}; "
+                   f"{sum(counts.values())} tasks planned: {detail}")
+
+    @app.command()
+    def demo(
+        out: Path | None = typer.Option(None, "--out", help="run directory (default runs/quickstart-quick)"),
+        executor: str = typer.Option("local", "--executor", help="local | process | ray"),
+        workers: int | None = typer.Option(None, "--workers", help="parallel workers"),
+    ) -> None:
+        """Run the quickstart (swiss-roll data-size experiment, quick profile) end to end (about 30 s on 2 cores)."""
+        from basinlab.experiments import QUICKSTART_TOML
+
+        if workers is not None and executor == "local":
+            executor = "process"
+        _progress_run(QUICKSTART_TOML, out, "quick", executor, workers, None, "cpu")

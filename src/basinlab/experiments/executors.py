@@ -1,0 +1,174 @@
+"""Where tasks run: in-process, a local process pool, or Ray. All three run :func:`execute_task`.
+
+Workers return their rows to the driver, which alone writes Parquet files and task states; the only files a
+worker writes are checkpoints (atomically, via ``basinlab.train.save_checkpoint``), so on a cluster the run
+directory must be on a filesystem every node sees.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError, describe_choices
+from .plan import Task
+
+__all__ = ["TaskResult", "execute_task", "make_executor", "LocalExecutor", "ProcessExecutor", "RayExecutor",
+           "EXECUTORS"]
+
+EXECUTORS = ("local", "process", "ray")
+
+
+@dataclass
+class TaskResult:
+    """What a worker sends back: rows per table, files it wrote (relative to the run dir), or an error."""
+
+    task_id: str
+    ok: bool
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _resolve(fn: str):
+    module, _, name = fn.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def execute_task(task: Task, run_dir: str, device: str = "cpu") -> TaskResult:
+    """Run one task with its own torch thread count (``task.num_cpus``) and one BLAS thread; never raises."""
+    from ..runtime import limit_threads
+
+    start = time.perf_counter()
+    try:
+        with limit_threads(torch_threads=task.num_cpus, blas_threads=1):
+            context = {**task.context, "task_id": task.task_id, "device": device}
+            out = _resolve(task.fn)(task.inputs, context, run_dir)
+        return TaskResult(task.task_id, True, out.get("tables", {}), list(out.get("files", [])),
+                          seconds=time.perf_counter() - start)
+    except Exception as exc:  # noqa: BLE001 - a failed task is data, reported in the manifest
+        last = traceback.extract_tb(exc.__traceback__)[-1:]
+        where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+        return TaskResult(task.task_id, False, error=f"{type(exc).__name__}: {exc}{where}",
+                          seconds=time.perf_counter() - start)
+
+
+class LocalExecutor:
+    """Runs each task in this process when :meth:`wait` is called (one at a time)."""
+
+    capacity = 1
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[Task, str, str]] = []
+
+    def submit(self, task: Task, run_dir: str, device: str) -> None:
+        self._queue.append((task, run_dir, device))
+
+    def wait(self) -> list[TaskResult]:
+        return [execute_task(*self._queue.pop(0))] if self._queue else []
+
+    def shutdown(self) -> None:
+        self._queue.clear()
+
+
+class ProcessExecutor:
+    """A pool of ``workers`` spawned processes (spawn: no inherited torch thread pools or locks)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.capacity = workers
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._futures: dict[Any, str] = {}
+
+    def submit(self, task: Task, run_dir: str, device: str) -> None:
+        self._futures[self._pool.submit(execute_task, task, run_dir, device)] = task.task_id
+
+    def wait(self) -> list[TaskResult]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if not self._futures:
+            return []
+        done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
+        out = []
+        for fut in done:
+            tid = self._futures.pop(fut)
+            try:
+                out.append(fut.result())
+            except Exception as exc:  # noqa: BLE001 - a crashed worker process
+                out.append(TaskResult(tid, False, error=f"worker process failed: {type(exc).__name__}: {exc}"))
+        return out
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RayExecutor:
+    """Ships tasks to Ray: a local ``ray.init(num_cpus=workers or all cores)`` or a cluster at ``address``.
+
+    Each task requests ``num_cpus`` / ``num_gpus`` from Ray's scheduler.
+    """
+
+    def __init__(self, workers: int | None = None, address: str | None = None) -> None:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ConfigError("--executor ray needs the ray package: pip install 'basinlab[ray]'") from exc
+        self._ray = ray
+        self._own = not ray.is_initialized()
+        if self._own:
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "configure_logging": False}
+            if address:
+                ray.init(address=address, **kwargs)
+            else:
+                ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+        self.capacity = 10**6  # Ray's scheduler does the queueing
+        self._remote = ray.remote(execute_task)
+        self._refs: dict[Any, str] = {}
+
+    def submit(self, task: Task, run_dir: str, device: str) -> None:
+        ref = self._remote.options(num_cpus=task.num_cpus, num_gpus=task.num_gpus, max_retries=0).remote(
+            task, run_dir, device)
+        self._refs[ref] = task.task_id
+
+    def wait(self) -> list[TaskResult]:
+        if not self._refs:
+            return []
+        ready, _ = self._ray.wait(list(self._refs), num_returns=1)
+        out = []
+        for ref in ready:
+            tid = self._refs.pop(ref)
+            try:
+                out.append(self._ray.get(ref))
+            except Exception as exc:  # noqa: BLE001 - a crashed Ray worker
+                out.append(TaskResult(tid, False, error=f"ray worker failed: {type(exc).__name__}: {exc}"))
+        return out
+
+    def shutdown(self) -> None:
+        for ref in list(self._refs):
+            self._ray.cancel(ref, force=True)
+        self._refs.clear()
+        if self._own:
+            self._ray.shutdown()
+
+
+def make_executor(kind: str = "local", workers: int | None = None, address: str | None = None):
+    """``'local'`` (in-process), ``'process'`` (pool of ``workers``, default 2) or ``'ray'``."""
+    if kind not in EXECUTORS:
+        raise ConfigError(f"executor {kind!r} is unknown; use {describe_choices(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be a positive integer; got {workers}")
+    if address and kind != "ray":
+        raise ConfigError("--address is only used with --executor ray")
+    if kind == "local":
+        return LocalExecutor()
+    if kind == "process":
+        return ProcessExecutor(workers or 2)
+    return RayExecutor(workers, address)

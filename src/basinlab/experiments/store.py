@@ -1,0 +1,149 @@
+"""The run directory: manifest and task states in SQLite, results as one Parquet file per finished task.
+
+Only the driver writes here (workers return rows; they write only checkpoints, atomically, themselves).
+Every state change is one SQLite transaction (WAL journal), and every Parquet file is written to a
+temporary name and renamed, so a ``kill -9`` at any moment leaves a directory a rerun can resume from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .plan import Plan
+from .tables import SCHEMAS, to_arrow
+
+__all__ = ["RunStore", "STATES"]
+
+STATES = ("pending", "running", "done", "failed", "skipped")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  task_id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, deps TEXT NOT NULL,
+  inputs TEXT NOT NULL, context TEXT NOT NULL, state TEXT NOT NULL, error TEXT, outputs TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, started REAL, finished REAL
+);
+"""
+
+
+class RunStore:
+    """One run directory. Create with :meth:`open`; use as a context manager to close the database."""
+
+    def __init__(self, run_dir: str | Path):
+        self.root = Path(run_dir)
+        self.db_path = self.root / "manifest.sqlite"
+        self.conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=30.0)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, run_dir: str | Path, *, create: bool = True) -> RunStore:
+        """Open (and with ``create``, make) a run directory and its folders."""
+        root = Path(run_dir)
+        if not create and not (root / "manifest.sqlite").is_file():
+            raise ConfigError(f"{str(root)!r} is not a run directory (no manifest.sqlite); pass the --out of a run")
+        for sub in ("checkpoints", *SCHEMAS):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        store = cls(root)
+        store.remove_stale_temporaries()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- manifest -------------------------------------------------------------------------------------
+    def set_meta(self, values: dict[str, Any]) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN")
+            for key, value in values.items():
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def meta(self) -> dict[str, Any]:
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+
+    def write_text(self, name: str, text: str) -> None:
+        """Atomically write a small text file (e.g. ``spec.toml``) at the run directory's top level."""
+        atomic_write_bytes(self.root / name, text.encode())
+
+    def sync_plan(self, plan: Plan) -> None:
+        """Add the plan's tasks; every task not done (or done but missing outputs) becomes pending again."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            for t in plan.tasks:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO tasks (task_id, kind, label, deps, inputs, context, state, outputs) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'pending', '[]')",
+                    (t.task_id, t.kind, t.label, json.dumps(list(t.deps)), t.inputs_json, t.context_json))
+            self.conn.execute("UPDATE tasks SET state = 'pending' WHERE state != 'done'")
+
+    # ---- task states ----------------------------------------------------------------------------------
+    def is_done(self, task_id: str) -> bool:
+        """Done in the database *and* every recorded output file exists."""
+        row = self.conn.execute("SELECT state, outputs FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
+        if row is None or row[0] != "done":
+            return False
+        return all((self.root / rel).is_file() for rel in json.loads(row[1]))
+
+    def mark(self, task_id: str, state: str, *, error: str | None = None, outputs: Iterable[str] = ()) -> None:
+        """One transaction per state change."""
+        assert state in STATES, state
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN")
+            if state == "running":
+                self.conn.execute("UPDATE tasks SET state = ?, error = NULL, started = ?, attempts = attempts + 1 "
+                                  "WHERE task_id = ?", (state, now, task_id))
+            else:
+                self.conn.execute("UPDATE tasks SET state = ?, error = ?, outputs = ?, finished = ? WHERE task_id = ?",
+                                  (state, error, json.dumps(list(outputs)), now, task_id))
+
+    def states(self) -> list[dict[str, Any]]:
+        """Every task: id, kind, label, state, error, attempts, seconds (None unless finished)."""
+        rows = self.conn.execute("SELECT task_id, kind, label, state, error, attempts, started, finished "
+                                 "FROM tasks ORDER BY rowid").fetchall()
+        return [{"task_id": r[0], "kind": r[1], "label": r[2], "state": r[3], "error": r[4], "attempts": r[5],
+                 "seconds": (r[7] - r[6]) if r[3] == "done" and r[6] and r[7] else None} for r in rows]
+
+    # ---- results --------------------------------------------------------------------------------------
+    def write_tables(self, task_id: str, tables: dict[str, list[dict[str, Any]]]) -> list[str]:
+        """Write ``<table>/<task_id>.parquet`` for every non-empty table; returns paths relative to the run dir."""
+        import pyarrow.parquet as pq
+
+        written = []
+        for name in sorted(tables):
+            rows = tables[name]
+            if not rows:
+                continue
+            target = self.root / name / f"{task_id}.parquet"
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+            pq.write_table(to_arrow(name, rows), tmp)
+            os.replace(tmp, target)
+            written.append(f"{name}/{task_id}.parquet")
+        return written
+
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a killed run (they are never read)."""
+        for tmp in self.root.glob("*/.*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary sibling then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

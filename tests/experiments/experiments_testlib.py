@@ -1,0 +1,48 @@
+"""Helpers for tests/experiments: a tiny real spec (swiss roll, seconds to run) and run-directory comparison."""
+
+from __future__ import annotations
+
+TINY = """
+name = "tiny"
+[dataset]
+name = "swiss-roll"
+options = { n_total = 300 }
+sizes = [20, 40, 80]
+[seeds]
+model = [0, 1]
+data = [0, 1]
+pairing = "zip"
+[model]
+hidden = [8, 8]
+[train]
+lr = 0.01
+batch_size = 20
+epochs = 30
+eval_every = 10
+[volume]
+directions = 6
+thresholds = [0.3, 0.6]
+"""
+
+TABLES = ("models", "training", "volumes", "radii")
+
+
+def canonical_tables(run_dir) -> dict:
+    """Every table without wall-clock columns, rows sorted by all columns."""
+    from basinlab.experiments import WALL_CLOCK_COLUMNS, read_table
+
+    out = {}
+    for name in TABLES:
+        frame = read_table(run_dir, name)
+        frame = frame.drop(columns=[c for c in WALL_CLOCK_COLUMNS if c in frame.columns])
+        out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return out
+
+
+def assert_same_tables(a, b) -> None:
+    import pandas as pd
+
+    ta, tb = canonical_tables(a), canonical_tables(b)
+    for name in TABLES:
+        assert len(ta[name]) > 0, name
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)

@@ -1,0 +1,52 @@
+"""The same spec gives identical tables whichever executor ran it; tasks set their own thread counts."""
+
+from __future__ import annotations
+
+import pytest
+from experiments_testlib import assert_same_tables
+
+from basinlab.experiments import Plan, RunStore, Task, execute_plan, make_executor, run_experiment
+
+
+def report_threads(inputs, context, run_dir):
+    """Stand-in task: records the torch and BLAS thread limits it runs with."""
+    import torch
+    from threadpoolctl import threadpool_info
+
+    blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    return {"tables": {"measures": [{"model_id": context["task_id"], "epoch": -1, "measure": "threads",
+                                     "value": float(torch.get_num_threads()), "stderr": float(max(blas or [1])),
+                                     "landscape": "", "settings": "{}"}]}}
+
+
+def test_each_task_sets_its_own_thread_count(tmp_path):
+    import torch
+
+    torch.set_num_threads(2)  # a worker left in another state by a previous task
+    tasks = [Task.make("measures", f"{__name__}:report_threads", {"i": i}, num_cpus=n) for i, n in ((0, 1), (1, 2))]
+    with RunStore.open(tmp_path / "run") as store:
+        execute_plan(Plan(tasks), store, make_executor("local"))
+    from basinlab.experiments import read_table
+
+    rows = read_table(tmp_path / "run", "measures").set_index("model_id")
+    assert rows.loc[tasks[0].task_id, "value"] == 1.0 and rows.loc[tasks[1].task_id, "value"] == 2.0
+    assert set(rows["stderr"]) == {1.0}          # BLAS limited to one thread inside every task
+    assert torch.get_num_threads() == 2          # and restored afterwards
+
+
+@pytest.mark.slow
+def test_process_pool_gives_the_same_tables(tmp_path, tiny_spec):
+    run_experiment(tiny_spec, tmp_path / "local")
+    summary = run_experiment(tiny_spec, tmp_path / "pool", executor="process", workers=2)
+    assert summary.ok
+    assert_same_tables(tmp_path / "local", tmp_path / "pool")
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_ray_gives_the_same_tables(tmp_path, tiny_spec):
+    pytest.importorskip("ray")
+    run_experiment(tiny_spec, tmp_path / "local")
+    summary = run_experiment(tiny_spec, tmp_path / "ray", executor="ray", workers=2)
+    assert summary.ok, summary.failures
+    assert_same_tables(tmp_path / "local", tmp_path / "ray")

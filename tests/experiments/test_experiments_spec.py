@@ -1,0 +1,115 @@
+"""Spec validation: every malformed spec gives one ConfigError line naming its key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from basinlab.errors import ConfigError
+from basinlab.experiments import QUICKSTART_TOML, load_spec, plan
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = sorted((ROOT / "experiments").glob("*.toml"))
+
+BASE = """
+name = "t"
+[dataset]
+name = "swiss-roll"
+sizes = [10, 20]
+[train]
+epochs = 5
+"""
+
+# (extra TOML appended to / replacing BASE, regex the one-line message must match)
+MALFORMED = [
+    ('name = "t"\n[dataset]\nname = "swiss-roll"\n[train]\nepochs = 5\nfoo = 1', r"^train\.foo: unknown key"),
+    (BASE + "[volume]\nthreshold = 0.1", r"^volume\.threshold: unknown key.*'thresholds'"),
+    (BASE.replace('"swiss-roll"', '"imagenet"'), r"^dataset\.name: 'imagenet' is not allowed; use .*'mnist'"),
+    (BASE + '[[train.variants]]\nname = "a"\n[[train.variants]]\nname = "b"\noptimizer = "adam"',
+     r"^train\.variants\[1\]\.optimizer: 'adam' is not allowed; use 'adamw' or 'sgd'"),
+    (BASE + '[[train.variants]]\nname = "a"\n[[train.variants]]\nname = "a"\nlr = 0.1',
+     r"^train\.variants\[1\]\.name: 'a' is used twice"),
+    (BASE.replace("[10, 20]", "[10, 0.5]"), r"^dataset\.sizes: mix of counts and fractions"),
+    (BASE.replace("[10, 20]", "[10, 1.5]"), r"^dataset\.sizes\[1\]: must be at most 1.0"),
+    (BASE.replace("[10, 20]", "[10, -3]"), r"^dataset\.sizes\[1\]: must be at least 1"),
+    (BASE.replace("[10, 20]", "{logspace = [10, 100]}"), r"^dataset\.sizes\.logspace: expected \[min, max, n\]"),
+    (BASE.replace("[10, 20]", "{linspace = [10, 100, 3]}"), r"^dataset\.sizes\.linspace: unknown key"),
+    (BASE.replace("epochs = 5", "epochs = 0"), r"^train\.epochs: must be at least 1"),
+    (BASE.replace("epochs = 5", "lr = -1.0"), r"^train\.lr: must be greater than 0"),
+    (BASE.replace("epochs = 5", 'lr = "fast"'), r"^train\.lr: expected a finite number"),
+    (BASE.replace("epochs = 5", "epochs = 5\nwarmup_epochs = 9"), r"^train: .*warmup_epochs"),
+    (BASE + "[volume]\nlandscapes = \"mine\"", r"^volume\.landscapes: 'mine' is not allowed; use 'own', 'all'"),
+    (BASE + "[volume]\nthresholds = [0.1, 0]", r"^volume\.thresholds\[1\]: must be greater than 0"),
+    (BASE + "[volume]\ndirections = 2.5", r"^volume\.directions: expected an integer"),
+    (BASE + "[volume]\nepochs = \"last\"", r"^volume\.epochs: 'last' is not allowed"),
+    (BASE + "[volume]\nfilter_normalize = 1", r"^volume\.filter_normalize: expected true or false"),
+    (BASE + "[[volume.extra_landscapes]]\nsize = 10", r"^volume\.extra_landscapes\[0\]\.label: required key is missing"),
+    (BASE + "[seeds]\nmodel = [0, 1]\ndata = [0]\npairing = \"zip\"", r"^seeds\.pairing: 'zip' needs as many"),
+    (BASE + "[seeds]\nmodel = [0, true]", r"^seeds\.model\[1\]: expected an integer"),
+    (BASE + "[model]\nkind = \"rnn\"", r"^model\.kind: 'rnn' is not allowed; use 'mlp' or 'cnn'"),
+    (BASE + "[model]\nhidden = [32, 0]", r"^model\.hidden\[1\]: must be at least 1"),
+    (BASE + "[poison]\namounts = [0, -5]", r"^poison\.amounts\[1\]: must be at least 0"),
+    (BASE + "[poison]\nbase_size = 100", r"^poison\.base_size: give either poison\.base_size or dataset\.sizes"),
+    (BASE + "[profiles.quick]\ntrain = { epochs = -1 }", r"^train\.epochs: must be at least 1, got -1 \(with profiles\.quick applied\)$"),
+    (BASE + "[profiles.quick]\ntrain = { optimiser = \"sgd\" }", r"^train\.optimiser: unknown key"),
+    (BASE.replace('"swiss-roll"', '"swiss-roll"\noptions = { n_totl = 5 }'),
+     r"^dataset\.options: dataset 'swiss-roll' has no option\(s\) \['n_totl'\]"),
+    (BASE + "[resources]\nnum_cpus = 0", r"^resources\.num_cpus: must be at least 1"),
+    ("colour = 1\n" + BASE, r"^colour: unknown key; allowed keys here are 'dataset', 'description'"),
+    ('[dataset]\nname = "digits"', r"^name: required key is missing"),
+    (BASE.replace('name = "t"', 'name = "a b"'), r"^name: 'a b' may contain only"),
+    ("name = ", r"^spec is not valid TOML"),
+]
+
+
+@pytest.mark.parametrize("text,pattern", [m for m in MALFORMED if m[1] is not None])
+def test_malformed_spec_names_the_key(text, pattern):
+    with pytest.raises(ConfigError, match=pattern) as info:
+        load_spec(text + "\n")
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_profile_lists_available_ones():
+    with pytest.raises(ConfigError, match=r"profile 'fast' is not in this spec; use 'quick'"):
+        load_spec(QUICKSTART_TOML, profile="fast")
+
+
+def test_sizes_forms():
+    spec, _ = load_spec(BASE.replace("[10, 20]", "{logspace = [10, 1000, 3]}"))
+    assert spec.sizes == (10, 100, 1000)
+    spec, _ = load_spec(BASE.replace("[10, 20]", "[0.5, 0.1, 1.0]"))
+    assert spec.sizes == (0.1, 0.5, 1.0)
+
+
+def test_profile_is_deep_merged_over_base():
+    text = BASE + "lr = 0.01\n[profiles.quick]\ntrain = { epochs = 2 }\ndataset.sizes = [7]\n"
+    base, _ = load_spec(text)
+    quick, _ = load_spec(text, profile="quick")
+    assert dict(quick.variants[0].config)["epochs"] == 2
+    assert dict(quick.variants[0].config)["lr"] == 0.01       # kept from the base table
+    assert quick.sizes == (7,) and base.sizes == (10, 20)
+    assert quick.dataset == "swiss-roll" and quick.profile == "quick"
+
+
+def test_variants_inherit_train_defaults():
+    spec, _ = load_spec(BASE + '[[train.variants]]\nname = "adamw"\n[[train.variants]]\nname = "sam"\nsam_rho = 0.05\n')
+    a, s = (dict(v.config) for v in spec.variants)
+    assert a["epochs"] == s["epochs"] == 5 and "sam_rho" not in a and s["sam_rho"] == 0.05
+
+
+def test_embedded_quickstart_matches_recipe_file():
+    assert (ROOT / "experiments" / "quickstart.toml").read_text() == QUICKSTART_TOML
+
+
+def test_recipe_corpus_is_present():
+    assert len(RECIPES) >= 15, [r.name for r in RECIPES]
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
+def test_every_recipe_parses_and_plans(recipe):
+    spec, _ = load_spec(recipe)
+    full = plan(spec).counts()
+    assert full.get("train", 0) >= 1
+    quick, _ = load_spec(recipe, profile="quick")  # every recipe has a quick profile
+    assert sum(plan(quick).counts().values()) <= sum(full.values())
