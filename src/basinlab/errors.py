@@ -6,7 +6,8 @@ so the CLI prints it as a one-line error instead of a traceback.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["limit_threads", "resolve_device"]
 
@@ -32,7 +32,7 @@ def limit_threads(torch_threads: int | None = None, blas_threads: int = 1) -> It
         torch.set_num_threads(previous)
 
 
-def resolve_device(device: "str | None" = None):
+def resolve_device(device: str | None = None):
     """``torch.device`` from ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'auto'`` or ``None`` (= ``'cpu'``)."""
     import torch
 

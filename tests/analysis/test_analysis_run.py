@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import numpy as np
@@ -96,3 +97,12 @@ def test_read_manifest_key_value_and_garbage(tmp_path, run):
     with pytest.warns(UserWarning, match="could not be read"):
         assert read_manifest(tmp_path) == {}
     assert read_manifest(tmp_path / "none") == {}
+
+
+def test_table1_when_only_checkpoint_epochs_were_measured(tmp_path):
+    # grokking runs measure volumes at checkpoint epochs only (no final epoch -1): no fit, accuracies remain
+    tables = load_run(make_synthetic_run(tmp_path / "r", sizes=(50, 200), seeds=(0, 1), n_inf=0, extras=False))
+    table = table1(dataclasses.replace(tables, volumes=tables.volumes.assign(epoch=500)), n_boot=20)
+    assert len(table) == 1
+    assert np.isnan(table.loc[0, "alpha"])
+    assert 0.0 <= table.loc[0, "test_acc_small"] <= table.loc[0, "test_acc_large"] <= 1.0

@@ -13,10 +13,11 @@ from basinlab.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def digits_checkpoint(tmp_path_factory):
+    from measures_testlib import fit
+
     from basinlab.data import DatasetSpec, make_dataset
     from basinlab.models import ModelSpec, build_model
     from basinlab.train import save_checkpoint
-    from conftest import fit
 
     spec = DatasetSpec("digits", size=150, seed=0)
     data = make_dataset(spec)

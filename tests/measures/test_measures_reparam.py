@@ -115,7 +115,7 @@ def test_demo_filter_normalised_volume_stays_within_its_ci(trained_mlp, blobs):
 
 
 def test_volume_is_exactly_invariant_without_hidden_biases(blobs):
-    from conftest import fit
+    from measures_testlib import fit
 
     x, y = blobs[0], blobs[1]
     torch.manual_seed(0)

@@ -41,7 +41,7 @@ def test_slice_from_run_loads_checkpoints(tmp_path):
             torch.nn.functional.cross_entropy(model(data.inputs), data.targets).backward()
             opt.step()
         save_checkpoint(run_dir / "checkpoints" / row.model_id, model,
-                        {"model_spec": mspec.to_dict(), "data_spec": spec.to_dict()})
+                        {"model_spec": mspec.to_dict(), "dataset_spec": spec.to_dict()})
         paths.append(f"checkpoints/{row.model_id}")
     models["checkpoint"] = paths
     models.to_parquet(run_dir / "models" / "synthetic.parquet", index=False)

@@ -49,6 +49,10 @@ def table1(run: str | Path | RunTables, *, n_boot: int = 2000, seed: int = 0) ->
     own = own_landscape(tables.volumes, models) if len(tables.volumes) else pd.DataFrame(columns=[*keys, "log_volume"])
     counts = (own.assign(n_excluded=np.isneginf(own["log_volume"].astype(float)))
               .groupby(keys, as_index=False)["n_excluded"].sum())  # −∞ counts also for groups without a fit
+    # an empty fit frame (no variant with two finite sizes: single-size, imbalance-only or all −∞ runs) has
+    # object-typed key columns; give both sides the same key dtypes so the merge is well defined
+    fits = fits.astype({"threshold": "float64"})
+    counts = counts.astype({"threshold": "float64"})
     measured = counts.merge(fits.drop(columns="n_excluded"), on=keys, how="left")
     out = accuracy.merge(measured, on=["dataset", "variant"], how="left")
     if "n_params" in out and out["n_params"].isna().any():  # variants without a fit: take n from the models

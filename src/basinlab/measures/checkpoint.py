@@ -71,7 +71,7 @@ def measure_checkpoint(
 
     resolved = validate_measure_settings(names, settings)
     model, meta = load_checkpoint(path)
-    own = meta.get("dataset_spec") or meta.get("data_spec") or {}
+    own = meta.get("dataset_spec") or {}
     if landscape is None:
         if not own:
             raise ConfigError(f"checkpoint {path} records no dataset; pass --landscape DATASET:SIZE")

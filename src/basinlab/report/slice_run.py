@@ -41,9 +41,8 @@ def pick_slice_models(models: pd.DataFrame) -> pd.DataFrame | None:
 def _dataset_spec(meta: dict):
     from ..data import DatasetSpec
 
-    for key in ("data_spec", "dataset_spec", "dataset", "data"):
-        if isinstance(meta.get(key), dict):
-            return DatasetSpec.from_dict(meta[key])
+    if isinstance(meta.get("dataset_spec"), dict):
+        return DatasetSpec.from_dict(meta["dataset_spec"])
     raise KeyError(f"checkpoint metadata has no dataset spec (keys: {sorted(meta)})")
 
 
