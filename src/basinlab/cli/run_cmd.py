@@ -180,7 +180,7 @@ def register(app: typer.Typer) -> None:
         executor: str = typer.Option("local", "--executor", help="local | process | ray"),
         workers: int | None = typer.Option(None, "--workers", help="parallel workers"),
     ) -> None:
-        """Run the quickstart (swiss-roll data-size experiment, quick profile) end to end (about 30 s on 2 cores)."""
+        """Run the quickstart (swiss-roll data-size experiment, quick profile) end to end (about 1.5 min on 2 cores)."""
         from basinlab.experiments import QUICKSTART_TOML
 
         if workers is not None and executor == "local":
