@@ -56,6 +56,13 @@ def test_stop_at_loss_stops_at_the_first_epoch_below(make_blobs):
         loss = F.cross_entropy(model(data.inputs).double(), data.targets).item()
     assert loss < 0.05 and loss == pytest.approx(result.final["train_loss"], rel=1e-5)
     assert 0 <= result.final["test_acc"] <= 1 and not model.training
+    assert result.reached_stop_loss is True
+
+
+def test_missing_the_stop_loss_is_flagged_and_warned(make_blobs):
+    with pytest.warns(UserWarning, match="above stop_loss=1e-06"):
+        result = train(small_model(), make_blobs(), TrainConfig(epochs=2, batch_size=16, stop_loss=1e-6))
+    assert result.reached_stop_loss is False and not result.stopped_early and result.epochs_run == 2
 
 
 def test_eval_every_and_history(make_blobs):

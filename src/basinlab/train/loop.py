@@ -37,16 +37,19 @@ class TrainResult:
         final: the metrics of the returned weights (after SWA averaging if enabled), same keys.
         epochs_run: number of epochs trained.
         stopped_early: True when ``stop_loss`` was reached before ``epochs``.
+        reached_stop_loss: whether the returned weights' training loss is below ``stop_loss`` (None without one).
+            A model that misses it is not the converged minimum a volume comparison assumes; ``train`` warns.
     """
 
     history: list[dict[str, Any]] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
     epochs_run: int = 0
     stopped_early: bool = False
+    reached_stop_loss: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"history": self.history, "final": self.final, "epochs_run": self.epochs_run,
-                "stopped_early": self.stopped_early}
+                "stopped_early": self.stopped_early, "reached_stop_loss": self.reached_stop_loss}
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer | SAM:
@@ -191,6 +194,14 @@ def train(model: nn.Module, data: Any, config: TrainConfig, *, test: Any = None,
     elif math.isnan(final["train_loss"]):
         final = measure(result.epochs_run, final["lr"], model)
     result.final = dict(final)
+    if config.stop_loss is not None:
+        result.reached_stop_loss = bool(final["train_loss"] < config.stop_loss)
+        if not result.reached_stop_loss:
+            warnings.warn(
+                f"training stopped after {result.epochs_run} epochs at train loss {final['train_loss']:.4g}, "
+                f"above stop_loss={config.stop_loss}; raise epochs or lr to compare minima at equal loss",
+                stacklevel=2,
+            )
     model.eval()
     return result
 
