@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from .._frozen import freeze
 from ..errors import ConfigError, describe_choices
 
 __all__ = ["DATASET_NAMES", "DatasetSpec", "Dataset"]
@@ -14,13 +16,6 @@ DATASET_NAMES = ("swiss-roll", "modular", "digits", "fashion-mnist", "mnist", "c
 SPLITS = ("train", "test")
 
 
-def _freeze(value: Any) -> Any:
-    """Lists -> tuples and dicts -> sorted item tuples, so specs are hashable and compare by value."""
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 @dataclass(frozen=True)
@@ -49,7 +44,7 @@ class DatasetSpec:
     options: tuple[tuple[str, Any], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "options", _freeze(dict(self.options)))
+        object.__setattr__(self, "options", freeze(dict(self.options)))
         if self.imbalance is not None:
             object.__setattr__(self, "imbalance", tuple(float(x) for x in self.imbalance))
         if self.name not in DATASET_NAMES:
@@ -76,9 +71,7 @@ class DatasetSpec:
 
     def replace(self, **changes: Any) -> DatasetSpec:
         """A copy with some fields changed (validated again)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return DatasetSpec(**values)
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .._frozen import freeze
 from ..errors import ConfigError, describe_choices
 
 __all__ = ["MODEL_KINDS", "PRESETS", "ModelSpec", "model_preset"]
@@ -19,12 +21,6 @@ KIND_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 def _positive_ints(name: str, values: Any) -> tuple[int, ...]:
@@ -70,7 +66,7 @@ class ModelSpec:
         if unknown:
             accepted = sorted(allowed) or "none"
             raise ConfigError(f"model option(s) {unknown} are unknown for kind {self.kind!r}; accepted: {accepted}")
-        object.__setattr__(self, "options", _freeze(opts))
+        object.__setattr__(self, "options", freeze(opts))
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 1:
             raise ConfigError(f"model num_classes must be a positive integer; got {self.num_classes!r}")
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
@@ -105,9 +101,8 @@ class ModelSpec:
         return math.prod(self.input_shape)
 
     def replace(self, **changes: Any) -> ModelSpec:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return ModelSpec(**values)
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -126,9 +127,8 @@ class TrainConfig:
             raise bad("seed", "an integer")
 
     def replace(self, **changes: Any) -> TrainConfig:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return TrainConfig(**values)
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
