@@ -19,7 +19,7 @@ from torch import nn
 
 from .fastpath import SequentialRays, supports_fast_path
 from .general import GeneralRays
-from .losses import LossFn
+from .losses import LossFn, cross_entropy, points_cross_entropy
 
 __all__ = ["RayEvaluator", "DEFAULT_MEMORY_BUDGET"]
 
@@ -74,11 +74,14 @@ class RayEvaluator:
         self.direction_rows += len(directions) * self.sizes[-1]
         self.flops += len(directions) * self.sizes[-1] * self.backend.flops_first
 
-    def _chunk_rows(self, n_points: int, early_exit: bool) -> int:
+    def _chunk_rows(self, n_points: int, early_exit: bool, pos: int) -> int:
         per_row = max(1, n_points * self.backend.width * self.itemsize * 3)
         rows = max(1, self.memory_budget // per_row)
-        # with early exit, chunks end at the checkpoints so a proven point stops costing work
-        cap = self.granularity if early_exit and self.tau_exit is not None else MAX_CHUNK_ROWS
+        # With early exit only the first chunk ends at the first checkpoint (a point far above τ is proven there,
+        # which is where nearly all of the saving is); later chunks are full size. Every checkpoint inside a chunk
+        # is still checked, so values and flags do not depend on chunking. Measured on the 784-256-128-10 MLP:
+        # cutting every chunk at the 512-row checkpoints made a 6,000-example measurement ~1.35x slower.
+        cap = self.granularity if early_exit and self.tau_exit is not None and pos < self.granularity else MAX_CHUNK_ROWS
         return int(min(rows, cap))
 
     @torch.no_grad()
@@ -108,13 +111,19 @@ class RayEvaluator:
         pos = 0
         self.n_points += p_total
         while len(active) > 0:
-            stop = min(pos + self._chunk_rows(len(active), early_exit), int(stop_at[active].max()))
+            stop = min(pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()))
             out = self.backend.forward(pos, stop, k[active], c[active])
             rows = stop - pos
-            flat = out.reshape((len(active) * rows,) + out.shape[2:])
-            tgt = self.targets[pos:stop].repeat((len(active),) + (1,) * (self.targets.dim() - 1))
-            per = self.loss_fn(flat, tgt).reshape(len(active), rows).double()
-            cum = sums[active].unsqueeze(1) + per.cumsum(dim=1)  # running sums at rows pos+1..stop
+            if self.loss_fn is cross_entropy and out.dim() == 3 and self.targets.dim() == 1:
+                per = points_cross_entropy(out, self.targets[pos:stop]).double()
+            else:
+                flat = out.reshape((len(active) * rows,) + out.shape[2:])
+                tgt = self.targets[pos:stop].repeat((len(active),) + (1,) * (self.targets.dim() - 1))
+                per = self.loss_fn(flat, tgt).reshape(len(active), rows).to(torch.float64, copy=True)
+            # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
+            # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
+            per[:, 0] += sums[active]
+            cum = per.cumsum(dim=1)
             self.point_rows += len(active) * rows
             self.flops += len(active) * rows * self.backend.flops_upper
             for li, n_l in enumerate(self.sizes):

@@ -141,9 +141,8 @@ class SequentialRays:
     def _linear(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         p, n = h.shape[:2]
         x = h.reshape(p, -1, h.shape[-1])
-        out = torch.bmm(x, w.transpose(1, 2))
-        if b is not None:
-            out.add_(b.unsqueeze(1))
+        # the bias enters the GEMM as its accumulator (one pass less over the output)
+        out = torch.bmm(x, w.transpose(1, 2)) if b is None else torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
         return out.reshape((p, n) + h.shape[2:-1] + (w.shape[1],))
 
     @staticmethod

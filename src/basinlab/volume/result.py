@@ -106,7 +106,14 @@ class VolumeResult:
         self, threshold: float | None = None, landscape: int | None = None, *, n_boot: int = 1000,
         seed: int = 0, level: float = 0.95,
     ) -> tuple[float, float]:
-        """Percentile bootstrap CI of :meth:`log_volume`, resampling directions (``numpy.default_rng(seed)``)."""
+        """Percentile bootstrap CI of :meth:`log_volume`, resampling directions (``numpy.default_rng(seed)``).
+
+        The interval covers the sampling noise of the K directions of THIS minimum only. Because log V is
+        dominated by the largest radius (see :meth:`top_share`) and a resample never exceeds the sample
+        maximum, the upper end sits within ~log K nats of the estimate: read it as "how much fewer directions
+        could lower the estimate", not as a two-sided error bar. Variation between minima (seeds) is usually
+        far larger; compare minima with several seeds and with robust radius summaries (:meth:`quantiles`).
+        """
         if not 0.0 < level < 1.0:
             raise ConfigError(f"level must be in (0, 1); got {level!r}")
         ti, li = self._index(threshold, landscape)
