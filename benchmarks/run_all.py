@@ -3,7 +3,7 @@
     python benchmarks/run_all.py            # each benchmark's default run
     python benchmarks/run_all.py --quick    # each benchmark's --quick run
 
-Calls ``main([...])`` of ``volume_speed.py``, ``training.py`` and ``runner.py`` (those that exist).
+Calls ``main([...])`` of ``volume_speed.py``, ``training.py``, ``measures_speed.py`` and ``runner.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("volume_speed.py", "training.py", "runner.py")
+BENCHMARKS = ("volume_speed.py", "training.py", "measures_speed.py", "runner.py")
 
 
 def _load(path: Path):
