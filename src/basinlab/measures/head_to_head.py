@@ -1,17 +1,19 @@
 """Head-to-head: rank correlation of every measure with the generalisation gap over many networks.
 
-Uses :func:`basinlab.analysis.rank_correlation` / ``granulated_kendall`` when present, else scipy directly
-(same statistics: Kendall τ-b and Spearman ρ with two-sided p-values; granulated Kendall of Jiang et al.).
+The statistics are :func:`basinlab.analysis.rank_correlation` (Kendall τ-b and Spearman ρ with two-sided
+p-values) and :func:`basinlab.analysis.granulated_kendall` (Jiang et al.).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..analysis.correlation import granulated_kendall, rank_correlation
 from ..errors import ConfigError
 
 __all__ = ["head_to_head", "generalization_gap", "head_to_head_from_run", "batch_size_gap", "plot_head_to_head",
@@ -30,40 +32,21 @@ def generalization_gap(models: pd.DataFrame) -> pd.Series:
 
 
 def _rank(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, int]:
-    try:
-        from basinlab.analysis import rank_correlation
-    except ImportError:
-        rank_correlation = None
+    """(τ, p_τ, ρ, p_ρ, n); NaN coefficients when fewer than 3 finite pairs or an input is constant."""
     keep = np.isfinite(x) & np.isfinite(y)
     n = int(keep.sum())
-    nan = math.nan
     if n < 3 or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
-        return nan, nan, nan, nan, n
-    if rank_correlation is not None:
-        r = rank_correlation(x, y)
-        return r.kendall_tau, r.kendall_p, r.spearman_rho, r.spearman_p, r.n
-    from scipy import stats
-
-    tau, rho = stats.kendalltau(x[keep], y[keep]), stats.spearmanr(x[keep], y[keep])
-    return float(tau.statistic), float(tau.pvalue), float(rho.statistic), float(rho.pvalue), n
+        return math.nan, math.nan, math.nan, math.nan, n
+    r = rank_correlation(x, y)
+    return r.kendall_tau, r.kendall_p, r.spearman_rho, r.spearman_p, r.n
 
 
 def _granulated(frame: pd.DataFrame, target: str, axes: list[str]) -> tuple[float, dict[str, float]]:
-    """Ψ and ψ per axis: mean Kendall τ within groups where only that axis varies (Jiang et al. 2020)."""
-    from scipy import stats
-
-    per_axis: dict[str, float] = {}
-    for axis in axes:
-        others = [a for a in axes if a != axis]
-        groups = frame.groupby(others, dropna=False) if others else [((), frame)]
-        taus = []
-        for _, g in groups:
-            g = g[np.isfinite(g["value"]) & np.isfinite(g[target])]
-            if g[axis].nunique() >= 2 and np.ptp(g["value"]) > 0 and np.ptp(g[target]) > 0:
-                taus.append(float(stats.kendalltau(g["value"], g[target]).statistic))
-        per_axis[axis] = float(np.mean(taus)) if taus else math.nan
-    defined = [v for v in per_axis.values() if math.isfinite(v)]
-    return (float(np.mean(defined)) if defined else math.nan), per_axis
+    """Ψ and ψ per axis of ``value`` against ``target``; NaN (silently) where no group varies an axis."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the table shows an undefined Ψ as NaN
+        result = granulated_kendall(frame, "value", target, axes)
+    return result.psi, result.per_axis
 
 
 def head_to_head(rows: pd.DataFrame, *, target: str = "generalization_gap",
