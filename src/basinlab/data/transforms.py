@@ -124,15 +124,7 @@ def poison(data: Dataset, pool: Dataset, count: int, *, seed: int) -> Dataset:
             f"the dataset has {data.input_shape} and {data.num_classes}"
         )
     labels = wrong_labels(_labels_of(pool)[:count].numpy(), data.num_classes, rng(seed, STREAM_POISON))
-    return Dataset(
-        inputs=torch.cat([data.inputs, pool.inputs[:count].to(data.inputs.dtype)]),
-        targets=torch.cat([data.targets, _targets_like(data, torch.from_numpy(labels))]),
-        num_classes=data.num_classes,
-        spec=data.spec,
-        poisoned=torch.cat([data.poisoned, torch.ones(count, dtype=torch.bool)]),
-        noisy=torch.cat([data.noisy, torch.zeros(count, dtype=torch.bool)]),
-        provenance=(*data.provenance, f"poison(count={count}, seed={seed})"),
-    )
+    return _append(data, pool.inputs[:count], labels, poisoned=True, note=f"poison(count={count}, seed={seed})")
 
 
 def imbalance(data: Dataset, fractions: Sequence[float]) -> Dataset:
@@ -148,12 +140,20 @@ def add_noise_inputs(data: Dataset, count: int, *, seed: int) -> Dataset:
     x = data.inputs.double()
     mean, std = x.mean(dim=0).numpy(), x.std(dim=0, correction=0).numpy()
     inputs, labels = noise_samples(count, mean, std, data.num_classes, rng(seed, STREAM_NOISE))
+    return _append(data, torch.from_numpy(inputs), labels, poisoned=False,
+                   note=f"add_noise_inputs(count={count}, seed={seed})")
+
+
+def _append(data: Dataset, inputs: torch.Tensor, labels: np.ndarray, *, poisoned: bool, note: str) -> Dataset:
+    """``data`` with rows appended, flagged as poisoned (``poisoned=True``) or as noise (``poisoned=False``)."""
+    count = len(labels)
+    flags = torch.ones(count, dtype=torch.bool)
     return Dataset(
-        inputs=torch.cat([data.inputs, torch.from_numpy(inputs).to(data.inputs.dtype)]),
+        inputs=torch.cat([data.inputs, inputs.to(data.inputs.dtype)]),
         targets=torch.cat([data.targets, _targets_like(data, torch.from_numpy(labels))]),
         num_classes=data.num_classes,
         spec=data.spec,
-        poisoned=torch.cat([data.poisoned, torch.zeros(count, dtype=torch.bool)]),
-        noisy=torch.cat([data.noisy, torch.ones(count, dtype=torch.bool)]),
-        provenance=(*data.provenance, f"add_noise_inputs(count={count}, seed={seed})"),
+        poisoned=torch.cat([data.poisoned, flags if poisoned else ~flags]),
+        noisy=torch.cat([data.noisy, ~flags if poisoned else flags]),
+        provenance=(*data.provenance, note),
     )
