@@ -3,24 +3,25 @@
 ``crossing_search`` yields lists of coefficients c it needs and receives, for each, ``(loss, exact)``
 (``exact=False``: a proven lower bound above every threshold). It returns ``(c_star, censored)``.
 
-Algorithm (every point it asks for is a function of the ray alone, so the result does not depend on batching,
-on the order of directions or on the starting guess unless the ray crosses τ several times):
+Every point the result depends on lies on one of three canonical sets, each a function of the ray alone: the coarse
+ladder ``C_i = max_c·1.05^(i-I)``, the scan grid ``m·h`` (h fixed by the coarse bracket) and the fine ladder
+``F_j = max_c·ρ^(j-J)`` with ``ρ = 1/(1 - rtol)`` (neighbours are ``rtol·F_{j+1}`` apart). The starting guess and
+all other known values only choose *which* of these points are probed, so the radius does not depend on the guess,
+on batching or on the order of directions, unless the ray crosses τ several times.
 
-1. Bracket on a canonical geometric ladder ``c_i = max_c·ρ^(i-I)`` (ρ = ``LADDER_RATIO``): probe the guess
-   (or ``DEFAULT_START``), then the ladder cell a power-law fit ``L(c) = L(0) + A·c^p`` of the known points
-   predicts (twice at most; then galloping with doubling strides and bisection of indices) to a cell ``[c_i, c_{i+1}]``
-   with the loss at ``c_i`` ≤ τ and at ``c_{i+1}`` > τ (``c_{-1}`` = 0: the centre, known ≤ τ). A point is
-   "above" when its loss > τ or is NaN/Inf. No crossing up to ``max_c`` → censored.
-2. Scan: with ``h = c_hi / scan_points`` (c_hi = top of the ladder bracket, < ρ·c*), evaluate the grid
-   ``h, 2h, … < c_lo``. Any point above τ there moves the bracket to the first such grid cell and the scan
-   repeats below it with the new, smaller h. Guarantee: every interval of width > h below the bracket contains
-   a checked point, so an excursion above τ narrower than ``c_hi/scan_points`` may be missed, a wider one is
-   never skipped. Censored rays are scanned the same way on [0, max_c].
-3. Refine the bracket with the Illinois method (regula falsi with the retained end's value halved), each step
-   clamped a quarter of the tolerance inside the bracket, and bisection whenever an end's value is not exact or
-   not finite, until ``c_hi - c_lo <= rtol·c_hi``. Once two successive estimates agree to within the
-   tolerance, one point just past the estimate on the wide side (or both ``x ± tol/2``) closes the bracket. ``c_star`` is the linear
-   interpolation of the final bracket (its midpoint if an end's value is not exact).
+1. Coarse bracket: probe the guess, then the coarse cell that inverse interpolation of the known points predicts
+   (galloping with doubling strides and bisection of indices once the bracket stops halving), until a cell
+   ``[C_i, C_{i+1}]`` has loss ≤ τ at ``C_i`` and > τ at ``C_{i+1}`` (``C_{-1}`` = 0: the centre, known ≤ τ). A point
+   is "above" when its loss > τ or is NaN/Inf. No crossing up to ``max_c`` → censored.
+2. Scan: with ``h = C_{i+1} / scan_points`` (< 1.05·c*/scan_points), every gap longer than h between consecutive
+   points known ≤ τ in ``[0, C_i]`` (the centre, the grid, earlier probes) receives the grid points ``m·h`` inside it.
+   A grid point above τ moves the bracket to its grid cell, h shrinks and the scan repeats below it. Guarantee: an
+   excursion above τ wider than h is never skipped; a narrower one may be. Censored rays are scanned on [0, max_c].
+3. Refine on the fine ladder: inverse interpolation of ``log c`` against ``log(L - L(0))`` through the three known
+   points nearest the crossing predicts it; the two fine points around the prediction are probed together once two
+   interpolants agree to within a fine cell, else the predicted point alone; bisection of fine indices whenever
+   the bracket stops halving. Ends when no fine point lies inside the bracket, so ``c_hi - c_lo <= rtol·c_hi``.
+   ``c_star`` is the linear interpolation of the final bracket (its midpoint if an end's value is not exact).
 """
 
 from __future__ import annotations
@@ -28,20 +29,44 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 
-__all__ = ["crossing_search", "LADDER_RATIO", "DEFAULT_START", "ladder_size"]
+__all__ = ["crossing_search", "LADDER_RATIO", "DEFAULT_START", "ladder_size", "FineLadder"]
 
 LADDER_RATIO = 1.05
 DEFAULT_POWER = 3.0  # loss growth exponent assumed when only one point is known (prediction only)
 DEFAULT_START = 0.05  # first probe when nothing is known about the radius (units of c)
-LADDER_DECADES = 8.0  # the ladder spans max_c·10^-8 … max_c
+LADDER_DECADES = 8.0  # the ladders span max_c·10^-8 … max_c
+AGREE_CELLS = 0.25  # two interpolants this close (in fine cells) → probe the predicted fine cell's two ends
 
 Answer = tuple[float, bool]
 Search = Generator[list[float], list[Answer], tuple[float, bool]]
 
 
 def ladder_size(max_c: float) -> int:
-    """Index I of the top ladder point (``c_I = max_c``)."""
+    """Index I of the top coarse ladder point (``C_I = max_c``)."""
     return int(math.ceil(LADDER_DECADES * math.log(10.0) / math.log(LADDER_RATIO)))
+
+
+class FineLadder:
+    """The fine ladder ``F_j = max_c·ρ^(j-J)``, ``ρ = 1/(1 - rtol)``: neighbours are ``rtol·F_{j+1}`` apart."""
+
+    def __init__(self, max_c: float, rtol: float) -> None:
+        self.max_c = max_c
+        # a hair inside rtol so that rounding never leaves a cell wider than rtol·F_{j+1}
+        self.log_ratio = -math.log1p(-rtol * (1.0 - 1e-9))
+        self.top = int(math.ceil(LADDER_DECADES * math.log(10.0) / self.log_ratio))
+
+    def c(self, j: int) -> float:
+        return self.max_c if j >= self.top else self.max_c * math.exp((j - self.top) * self.log_ratio)
+
+    def floor_index(self, c: float) -> int:
+        """Largest j with ``F_j <= c`` (−1 when c is below the ladder)."""
+        j = int(math.floor(math.log(c / self.max_c) / self.log_ratio)) + self.top if c > 0 else -1
+        j = min(max(j, -1), self.top)
+        while j >= 0 and self.c(j) > c:  # guard the float log against off-by-one
+            j -= 1
+        while j < self.top and self.c(j + 1) <= c:
+            j += 1
+        return j
 
 
 def _above(value: float, tau: float) -> bool:
@@ -70,7 +95,7 @@ def crossing_search(
             answers = yield need
             known.update(zip(need, answers, strict=True))
 
-    # 1. ladder bracket ------------------------------------------------------------------------------------
+    # 1. coarse ladder bracket -------------------------------------------------------------------------------
     lad: dict[int, bool] = {}  # ladder index -> above τ
 
     def ask_ladder(idx: list[int]) -> Generator[list[float], list[Answer], None]:
@@ -81,7 +106,7 @@ def crossing_search(
     start = guess if guess is not None and guess > 0 else DEFAULT_START
     i0 = min(max(int(math.floor(math.log(start / max_c) / math.log(LADDER_RATIO))) + top, 0), top)
     yield from ask_ladder([i0])
-    stride, misses = 1, 0
+    stride, widths = 1, []
     while True:
         above_idx = [i for i, up in lad.items() if up]
         hi = min(above_idx) if above_idx else None
@@ -90,13 +115,14 @@ def crossing_search(
         if (hi is None and lo >= top) or (hi is not None and hi - lo <= 1):
             break
         upper = top + 1 if hi is None else hi
-        pred = _predict(known, tau, centre) if misses < 2 else None
+        widths.append(upper - lo)
+        stalled = len(widths) >= 3 and widths[-1] > widths[-3] // 2  # the bracket stopped halving
+        pred = None if stalled else _predict(known, tau, centre)
         if pred is not None:  # probe the ladder cell the loss model predicts, inside the current bracket
             ip = int(math.floor(math.log(max(pred, 1e-300) / max_c) / math.log(LADDER_RATIO))) + top
             probes = [i for i in (ip, ip + 1) if lo < i < upper and i not in lad]
             if not probes:
                 probes = [min(max(ip, lo + 1), upper - 1)]
-            misses += 1
         elif hi is None:
             probes = [min(lo + stride, top)]
         elif not below_idx:
@@ -107,32 +133,110 @@ def crossing_search(
         yield from ask_ladder(probes)
     a, b = (max_c, None) if hi is None else (ladder(lo), ladder(hi))
 
-    # 2. scan below the bracket (h fixed by the bracket top); an excursion moves the bracket and rescans finer --
+    # 2. scan below the bracket; a grid point above τ moves the bracket and the scan repeats finer ----------------
     h = (max_c if b is None else b) / scan_points
     while True:
-        grid = [m * h for m in range(1, scan_points + 1) if m * h < a]
+        grid = _gap_points(known, tau, a, h)
         yield from ask(grid)
         first_up = next((g for g in grid if _above(known[g][0], tau)), None)
         if first_up is None:
             break
-        m = grid.index(first_up) + 1
-        a, b = (grid[m - 2] if m > 1 else 0.0), first_up
+        a = max(c for c, (v, _) in known.items() if c < first_up and not _above(v, tau))
+        b = first_up
         h = b / scan_points
     if b is None:
         return max_c, True
 
-    # 3. refine -------------------------------------------------------------------------------------------------
-    a, b = yield from _refine(known, ask, tau, a, b, rtol)
+    # 3. refine on the fine ladder -------------------------------------------------------------------------------
+    a, b = yield from _refine_fine(known, ask, tau, centre, a, b, FineLadder(max_c, rtol))
+    if b - a > rtol * b:  # a bracket at the centre (c* below the ladders): Illinois on arbitrary points
+        a, b = yield from _refine(known, ask, tau, a, b, rtol)
     return _interpolate(known, tau, a, b), False
 
 
+def _gap_points(known: dict[float, Answer], tau: float, a: float, h: float) -> list[float]:
+    """Grid points ``m·h`` filling every gap longer than h between consecutive points known ≤ τ in [0, a]."""
+    checked = sorted(c for c, (v, _) in known.items() if c <= a and not _above(v, tau))
+    if not checked or checked[-1] < a:  # a itself is known ≤ τ (the bracket's low end) or is max_c (censored)
+        checked.append(a)
+    need: list[float] = []
+    for u, v in zip(checked, checked[1:], strict=False):
+        if v - u > h:
+            m = math.floor(u / h) + 1
+            while m * h < v:
+                need.append(m * h)
+                m += 1
+    return need
+
+
+def _refine_fine(known, ask, tau: float, centre: float, a: float, b: float, fine: FineLadder):
+    """Shrink [a, b] (loss(a) ≤ τ < loss(b)) to a bracket holding no fine ladder point; returns it."""
+    widths: list[int] = []
+    while True:
+        ja, jb = fine.floor_index(a) + 1, fine.floor_index(b)  # fine points strictly inside (a, b): ja..jb
+        if fine.c(jb) >= b:
+            jb -= 1
+        if ja > jb:
+            return a, b
+        widths.append(jb - ja + 1)
+        pred, spread = _interpolate_crossing(known, tau, centre, a, b)
+        if pred is None or (len(widths) >= 3 and widths[-1] > widths[-3] // 2):
+            probes = [fine.c((ja + jb) // 2)]  # safeguard: bisection of fine indices
+        else:
+            j = fine.floor_index(pred)  # the prediction lies in the fine cell [F_j, F_{j+1}]
+            if spread <= AGREE_CELLS * (fine.c(j + 1) - fine.c(j)):
+                probes = sorted({fine.c(min(max(i, ja), jb)) for i in (j, j + 1)})
+            else:
+                nearest = j if pred - fine.c(j) <= fine.c(j + 1) - pred else j + 1
+                probes = [fine.c(min(max(nearest, ja), jb))]
+        yield from ask(probes)
+        for p in sorted(probes):
+            if a < p < b:
+                if _above(known[p][0], tau):
+                    b = p
+                    break
+                a = p
+
+
+def _interpolate_crossing(known, tau: float, centre: float, a: float, b: float) -> tuple[float | None, float]:
+    """Predicted crossing in (a, b) and the spread of two interpolants (a size of its error, units of c).
+
+    Inverse interpolation of ``log c`` as a polynomial in ``log(L - L(0))`` through the known exact points nearest
+    the bracket (quadratic with three points, linear with two); the spread is the distance between the two."""
+    def usable(c: float) -> bool:
+        v, exact = known[c]
+        return c > 0 and exact and math.isfinite(v) and v > centre
+
+    below = [c for c in sorted(known) if c <= a and usable(c)][-2:]
+    above = [c for c in sorted(known) if c >= b and usable(c)][:2]
+    pts = below + above
+    if len(pts) < 2 or tau <= centre:
+        return None, math.inf
+    mid = 0.5 * (a + b)
+    pts = sorted(sorted(pts, key=lambda c: abs(math.log(c / mid)))[:3])
+    xs = [math.log(known[c][0] - centre) for c in pts]
+    ys = [math.log(c) for c in pts]
+    if len(set(xs)) < len(xs):
+        return None, math.inf
+    x = math.log(tau - centre)
+    near = sorted(range(len(pts)), key=lambda i: abs(math.log(pts[i] / mid)))[:2]
+    (x0, y0), (x1, y1) = (xs[near[0]], ys[near[0]]), (xs[near[1]], ys[near[1]])
+    linear = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+    if len(pts) < 3:  # one interpolant only: no measure of its error
+        return (min(max(math.exp(linear), a), b), math.inf) if math.isfinite(linear) else (None, math.inf)
+    quad = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
+    if not (math.isfinite(linear) and math.isfinite(quad)):
+        return None, math.inf
+    return min(max(math.exp(quad), a), b), abs(math.exp(quad) - math.exp(linear))
+
+
 def _refine(known, ask, tau: float, a: float, b: float, rtol: float):
-    """Illinois refinement of [a, b] (loss(a) ≤ τ < loss(b)) until b - a ≤ rtol·b; returns the bracket."""
+    """Illinois refinement of [a, b] (loss(a) ≤ τ < loss(b)) until b - a ≤ rtol·b; returns the bracket.
+
+    Used only for brackets the fine ladder cannot split (a crossing below ``max_c·10^-8``)."""
     fa_scale = fb_scale = 1.0
     last_kept = None
-    x_prev = None
     while b - a > rtol * b:
-        tol = rtol * b
         va, ea = known[a] if a in known else (-math.inf, True)
         vb, eb = known[b]
         fa, fb = (va - tau) * fa_scale, (vb - tau) * fb_scale
@@ -140,59 +244,46 @@ def _refine(known, ask, tau: float, a: float, b: float, rtol: float):
             x = 0.5 * (a + b)
         else:
             x = a - fa * (b - a) / (fb - fa)
-        margin = min(0.25 * tol, 0.25 * (b - a))
+        margin = min(0.25 * rtol * b, 0.25 * (b - a))
         x = min(max(x, a + margin), b - margin)
-        if x_prev is not None and abs(x - x_prev) < tol and x - 0.5 * tol > a and x + 0.5 * tol < b:
-            # the estimate has settled: one point just past it on the side where the bracket is still wide
-            # closes the bracket (the near end is within the estimate's error of the root)
-            if last_kept == "b" and x - a < 0.5 * tol:
-                pts = [x + 0.45 * tol]
-            elif last_kept == "a" and b - x < 0.5 * tol:
-                pts = [x - 0.45 * tol]
-            else:
-                pts = [x - 0.45 * tol, x + 0.45 * tol]
+        yield from ask([x])
+        kept = "a" if _above(known[x][0], tau) else "b"
+        if kept == "a":
+            b = x
         else:
-            pts = [x]
-        x_prev = x
-        yield from ask(pts)
-        for p in pts:  # points sorted ascending; update bracket with each
-            if not (a < p < b):
-                continue
-            if _above(known[p][0], tau):
-                b = p
-                kept = "a"
+            a = x
+        if kept == last_kept:
+            if kept == "a":
+                fa_scale *= 0.5
             else:
-                a = p
-                kept = "b"
-            if kept == last_kept:
-                if kept == "a":
-                    fa_scale *= 0.5
-                else:
-                    fb_scale *= 0.5
-            else:
-                fa_scale = fb_scale = 1.0
-            last_kept = kept
+                fb_scale *= 0.5
+        else:
+            fa_scale = fb_scale = 1.0
+        last_kept = kept
     return a, b
 
 
 def _predict(known: dict[float, Answer], tau: float, centre: float) -> float | None:
-    """Crossing predicted by a power law ``L(c) = L(0) + A·c^p`` through the known points nearest τ
-    (p from two points, else ``DEFAULT_POWER``); None when no point is usable. Only chooses probes, never the result."""
-    pts = sorted((c, v) for c, (v, exact) in known.items() if c > 0 and math.isfinite(v) and v > centre)
-    if not pts:
+    """Crossing predicted from the known exact points whose losses are nearest τ: inverse interpolation of
+    ``log c`` in ``log(L - L(0))`` (quadratic through three points, linear through two; one point: a power law
+    ``L(c) = L(0) + A·c^p`` with ``p = DEFAULT_POWER``), kept within a factor 4 of the points. None when no point
+    is usable. Only chooses probes, never the result."""
+    pts = [(c, v) for c, (v, exact) in known.items() if c > 0 and exact and math.isfinite(v) and v > centre]
+    if not pts or tau <= centre:
         return None
-    below = [(c, v) for c, v in pts if v <= tau]
-    above = [(c, v) for c, v in pts if v > tau]
-    near = ([below[-1]] if below else []) + ([above[0]] if above else [])
-    if len(near) == 1 and len(pts) > 1:
-        near = pts[-2:] if not above else pts[:2]
-    (c1, v1) = near[0]
-    power = DEFAULT_POWER
-    if len(near) == 2 and near[1][0] != c1 and near[1][1] != v1:
-        c2, v2 = near[1]
-        power = math.log((v2 - centre) / (v1 - centre)) / math.log(c2 / c1)
-        power = min(max(power, 0.5), 8.0)
-    return c1 * ((tau - centre) / (v1 - centre)) ** (1.0 / power)
+    x = math.log(tau - centre)
+    pts = sorted(pts, key=lambda p: abs(math.log(p[1] - centre) - x))[:3]
+    xs = [math.log(v - centre) for _, v in pts]
+    ys = [math.log(c) for c, _ in pts]
+    if len(pts) == 1 or len(set(xs)) < len(xs):
+        y = ys[0] + (x - xs[0]) / DEFAULT_POWER
+    elif len(pts) == 2:
+        y = ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
+    else:
+        y = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
+    if not math.isfinite(y):
+        return None
+    return min(max(math.exp(y), 0.25 * min(c for c, _ in pts)), 4.0 * max(c for c, _ in pts))
 
 
 def _interpolate(known: dict[float, Answer], tau: float, a: float, b: float) -> float:
