@@ -108,11 +108,12 @@ class RayEvaluator:
         stop_at = sizes[need]
         relevant = torch.arange(n_land).unsqueeze(0) <= need.unsqueeze(1)  # (P, L)
         active = torch.arange(p_total)
+        self.backend.prepare(k, c)
         pos = 0
         self.n_points += p_total
         while len(active) > 0:
             stop = min(pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()))
-            out = self.backend.forward(pos, stop, k[active], c[active])
+            out = self.backend.forward(pos, stop, active)
             rows = stop - pos
             if self.loss_fn is cross_entropy and out.dim() == 3 and self.targets.dim() == 1:
                 per = points_cross_entropy(out, self.targets[pos:stop]).double()

@@ -1,9 +1,17 @@
 """Fast exact evaluation of many points θ0 + c·Q_k for ``nn.Sequential`` chains.
 
 The first Linear/Conv2d layer is linear in c: its pre-activation is ``A + c·B_k`` with ``A = layer(X; θ0)``
-computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers.
-Upper layers run for P points at once: Linear as one ``baddbmm`` with per-point weights ``W0 + c·Q``, Conv2d
-as one grouped convolution, parameter-free layers (activations, pooling, Flatten, Dropout in eval) elementwise.
+computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers, whose
+per-point weights ``W0 + c·Q`` are formed once per :meth:`SequentialRays.prepare`.
+
+Two evaluation strategies, chosen by the landscape size alone (so results do not depend on batching):
+
+- *points* (MLP chains on ≥ ``PER_POINT_ROWS`` rows): one point at a time, each Linear one large GEMM with the
+  following ReLU fused (:func:`~basinlab.landscape.kernels.linear`): the GEMMs are big enough to run near peak.
+- *batched* (small landscapes, CNNs): all P points at once, Linear as one ``baddbmm`` with per-point weights, Conv2d
+  as one grouped convolution, parameter-free layers (activations, pooling, Flatten, Dropout in eval) elementwise:
+  per-call overhead, not arithmetic, limits small landscapes.
+
 Shapes: activations are ``(P, n, *features)`` for P points and n samples.
 """
 
@@ -13,7 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SequentialRays", "supports_fast_path"]
+from .kernels import linear
+
+__all__ = ["SequentialRays", "supports_fast_path", "PER_POINT_ROWS"]
+
+PER_POINT_ROWS = 384  # landscapes at least this large evaluate MLP points one at a time (benchmarks/volume_speed.py)
 
 _ELEMENTWISE = (
     nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.ELU, nn.Softplus, nn.Identity,
@@ -60,17 +72,22 @@ class SequentialRays:
         x = inputs
         for layer in self.pre:
             x = layer(x)
-        self.x = x  # (N, *features) input of the first parametric layer
-        self.a = self._first(x, self.first.weight, self.first.bias)  # (N, *h1) at θ0
+        self.x = x.contiguous()  # (N, *features) input of the first parametric layer
+        self.a = self._first(self.x, self.first.weight, self.first.bias)  # (N, *h1) at θ0
         self.b: torch.Tensor | None = None
         self.q_upper: list[tuple[torch.Tensor, torch.Tensor | None]] = []
+        self.points: list[list[tuple[torch.Tensor, torch.Tensor | None]]] = []  # per prepared point: its weights
+        self.k = torch.zeros(0, dtype=torch.long)
+        self.c = torch.zeros(0)
         # flops per sample: first layer (for B), upper layers per point (counted on one forward at probe time)
         self.flops_first = self._layer_flops(self.first, x.shape[1:], self.a.shape[1:])
         self.flops_upper, self.width = self._upper_cost()
+        mlp = self.a.dim() == 2 and all(not isinstance(m, (nn.Conv2d,) + _POOL) for m in self.upper)
+        self.per_point = mlp and len(self.x) >= PER_POINT_ROWS
 
     def _first(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         if isinstance(self.first, nn.Linear):
-            return F.linear(x, w, b)
+            return linear(x, w.contiguous(), b)
         m = self.first
         return F.conv2d(x, w, b, m.stride, m.padding, m.dilation)
 
@@ -110,10 +127,48 @@ class SequentialRays:
                 self.q_upper.append((w, b))
                 pos += 2 if has_bias else 1
 
-    def forward(self, start: int, stop: int, k: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Outputs ``(P, stop - start, *out)`` for rows ``start:stop`` at points ``θ0 + c[p]·Q_{k[p]}``."""
+    def prepare(self, k: torch.Tensor, c: torch.Tensor) -> None:
+        """Fix the points ``θ0 + c[p]·Q_{k[p]}`` of the next :meth:`forward` calls: ``k`` (P,) int64 index into the
+        loaded direction batch, ``c`` (P,) float64; forms each point's upper-layer weights once."""
         assert self.b is not None, "set_directions first"
-        cc = c.to(self.a.dtype)
+        self.k, self.c = k, c.to(self.a.dtype)
+        self.points = []
+        if self.per_point:
+            layers = [m for m in self.upper if isinstance(m, _PARAM)]
+            for kp, cp in zip(k.tolist(), self.c.tolist(), strict=True):
+                self.points.append([
+                    (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
+                    for m, (qw, qb) in zip(layers, self.q_upper, strict=True)
+                ])
+
+    def forward(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(len(active), stop - start, *out)`` for rows ``start:stop`` at the prepared points ``active``."""
+        if self.per_point:
+            return torch.stack([self._point(start, stop, int(p)) for p in active.tolist()])
+        return self._batched(start, stop, self.k[active], self.c[active])
+
+    def _point(self, start: int, stop: int, p: int) -> torch.Tensor:
+        """One point of an MLP chain: every Linear a single GEMM with the next ReLU fused."""
+        assert self.b is not None
+        h = torch.add(self.a[start:stop], self.b[int(self.k[p]), start:stop], alpha=float(self.c[p]))
+        weights = iter(self.points[p])
+        fuse = False
+        for i, layer in enumerate(self.upper):
+            if isinstance(layer, nn.Linear):
+                w, b = next(weights)
+                fuse = i + 1 < len(self.upper) and type(self.upper[i + 1]) is nn.ReLU
+                h = linear(h, w, b, relu=fuse)
+            elif isinstance(layer, nn.ReLU):
+                h = h if fuse else h.relu_()  # h is always a fresh temporary here
+                fuse = False
+            elif isinstance(layer, nn.Flatten):
+                h = h.reshape(h.shape[0], -1)
+            else:
+                h = layer(h)
+        return h
+
+    def _batched(self, start: int, stop: int, k: torch.Tensor, cc: torch.Tensor) -> torch.Tensor:
+        assert self.b is not None
         a = self.a[start:stop]
         h = torch.empty((len(k),) + a.shape, dtype=a.dtype, device=a.device)
         for p, (kp, cp) in enumerate(zip(k.tolist(), cc.tolist(), strict=True)):  # no gathered copy of B

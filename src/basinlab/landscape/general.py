@@ -19,6 +19,8 @@ class GeneralRays:
         self.names = [name for name, _ in model.named_parameters()]
         self.theta0 = [p.detach() for _, p in model.named_parameters()]
         self.q: list[torch.Tensor] = []
+        self.k = torch.zeros(0, dtype=torch.long)
+        self.c = torch.zeros(0, dtype=torch.float64)
         n_params = sum(p.numel() for p in self.theta0)
         self.flops_first = 0.0
         self.flops_upper = 2.0 * n_params  # rough: one multiply-add per parameter per sample
@@ -27,7 +29,13 @@ class GeneralRays:
     def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
         self.q = [torch.stack([d[i] for d in directions]) for i in range(len(self.names))]
 
-    def forward(self, start: int, stop: int, k: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    def prepare(self, k: torch.Tensor, c: torch.Tensor) -> None:
+        """Fix the points ``θ0 + c[p]·Q_{k[p]}`` of the next :meth:`forward` calls."""
+        self.k, self.c = k, c
+
+    def forward(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(len(active), stop - start, *out)`` for rows ``start:stop`` at the prepared points ``active``."""
+        k, c = self.k[active], self.c[active]
         x = self.x[start:stop]
         params = {}
         for name, p0, q in zip(self.names, self.theta0, self.q, strict=True):

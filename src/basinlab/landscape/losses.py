@@ -23,14 +23,15 @@ def points_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.
     """:func:`cross_entropy` of P points at once: outputs ``(P, B, C)``, int64 targets ``(B,)`` -> ``(P, B)``.
 
     The same log-softmax formula, ``log Σ_j exp(x_j - m) - (x_y - m)`` with ``m = max_j x_j`` (so a confident
-    sample's tiny loss is not lost to cancellation), written without repeating the targets P times; about 2× faster
-    than ``F.cross_entropy`` on a flattened batch. Agrees with it to float rounding (≈1e-6 absolute in float32);
-    NaN/Inf logits give a NaN loss, as there.
+    sample's tiny loss is not lost to cancellation), written without repeating the targets P times and on the
+    class-major layout ``(P, C, B)``, where the reductions over the few classes run along contiguous samples
+    (about 2× faster than ``F.cross_entropy`` on a flattened batch). Agrees with it to float rounding (≈1e-6
+    absolute in float32); NaN/Inf logits give a NaN loss, as there.
     """
-    m = outputs.amax(dim=-1, keepdim=True)
-    z = outputs - m
-    idx = targets.view((1, -1, 1)).expand(outputs.shape[0], -1, 1)
-    return z.exp().sum(dim=-1).log_().sub_(z.gather(-1, idx).squeeze(-1))
+    z = outputs.transpose(1, 2).contiguous()  # (P, C, B)
+    z = z - z.amax(dim=1, keepdim=True)
+    idx = targets.view(1, 1, -1).expand(z.shape[0], 1, -1)
+    return z.exp().sum(dim=1).log_().sub_(z.gather(1, idx).squeeze(1))
 
 
 def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
