@@ -75,7 +75,8 @@ class RayEvaluator:
         self.flops += len(directions) * self.sizes[-1] * self.backend.flops_first
 
     def _chunk_rows(self, n_points: int, early_exit: bool, pos: int) -> int:
-        per_row = max(1, n_points * self.backend.width * self.itemsize * 3)
+        live = 1 if getattr(self.backend, "per_point", False) else n_points  # points whose activations coexist
+        per_row = max(1, live * self.backend.width * self.itemsize * 3)
         rows = max(1, self.memory_budget // per_row)
         # With early exit only the first chunk ends at the first checkpoint (a point far above τ is proven there,
         # which is where nearly all of the saving is); later chunks are full size. Every checkpoint inside a chunk

@@ -170,9 +170,7 @@ class SequentialRays:
     def _batched(self, start: int, stop: int, k: torch.Tensor, cc: torch.Tensor) -> torch.Tensor:
         assert self.b is not None
         a = self.a[start:stop]
-        h = torch.empty((len(k),) + a.shape, dtype=a.dtype, device=a.device)
-        for p, (kp, cp) in enumerate(zip(k.tolist(), cc.tolist(), strict=True)):  # no gathered copy of B
-            torch.add(a, self.b[kp, start:stop], alpha=cp, out=h[p])
+        h = torch.addcmul(a, cc.view((-1,) + (1,) * a.dim()), self.b[k, start:stop])  # (P, n, *h1)
         it = iter(self.q_upper)
         for layer in self.upper:
             if isinstance(layer, _PARAM):
