@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from basinlab.volume.search import crossing_search
+from basinlab.volume.search import FineLadder, crossing_search
 
 
 def run(f, tau=0.1, *, max_c=10.0, rtol=1e-4, scan_points=8, guess=None):
@@ -84,3 +84,23 @@ def test_lower_bound_answers_are_treated_as_above():
     except StopIteration as stop:
         c, censored = stop.value
     assert not censored and abs(c - 0.37) <= 1e-3 * 0.37
+
+
+@pytest.mark.parametrize("rtol", [1e-2, 1e-4, 1e-7, 1e-12])
+def test_fine_ladder_cells_are_within_rtol_and_floor_index_is_exact(rtol):
+    fine = FineLadder(10.0, rtol)
+    assert fine.c(fine.top) == 10.0 and fine.c(0) < 10.0 * 1.0001e-8
+    for c in (1e-8 * 10.0, 3.7e-3, 0.0419, 0.37, 1.0, 9.9999, 10.0):
+        j = fine.floor_index(c)
+        assert fine.c(j) <= c < (fine.c(j + 1) if j < fine.top else math.inf)
+        if 0 <= j < fine.top:
+            assert fine.c(j + 1) - fine.c(j) <= rtol * fine.c(j + 1)
+    assert fine.floor_index(1e-12) == -1
+
+
+def test_final_bracket_is_a_fine_cell_whatever_the_path():
+    f = lambda c: 0.002 + 0.098 * (c / 0.0417) ** 2.6  # noqa: E731  crosses τ = 0.1 at c = 0.0417
+    results = {run(f, guess=g, scan_points=s)[0][0] for g in (None, 0.01, 0.04, 0.0417, 0.05, 2.0) for s in (1, 4, 8)}
+    assert len(results) == 1  # guess and scan density change the probes, not the radius
+    (c,) = results
+    assert abs(c - 0.0417) <= 1e-4 * 0.0417

@@ -57,3 +57,56 @@ def test_evaluator_sums_do_not_depend_on_chunking(mlp_problem):
     assert torch.equal(got[0], got[1])
     # with 1-2 row chunks the float32 GEMMs may take another kernel (other rounding): close, not identical
     torch.testing.assert_close(got[0], got[2], rtol=1e-6, atol=0)
+
+
+def test_linear_kernel_matches_f_linear():
+    from basinlab.landscape.kernels import linear
+
+    g = torch.Generator().manual_seed(3)
+    x, w, b = torch.randn(70, 33, generator=g), torch.randn(9, 33, generator=g), torch.randn(9, generator=g)
+    ref = F.linear(x, w, b)
+    torch.testing.assert_close(linear(x, w, b), ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(linear(x, w, b, relu=True), ref.relu(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(linear(x, w, None), F.linear(x, w), rtol=1e-5, atol=1e-5)
+    x64, w64, b64 = x.double(), w.double(), b.double()
+    assert torch.equal(linear(x64, w64, b64, relu=True), F.linear(x64, w64, b64).relu())  # float64: F.linear itself
+
+
+def test_per_point_and_batched_strategies_agree(mlp_problem):
+    from basinlab.landscape.fastpath import SequentialRays
+
+    model, x, y = mlp_problem
+    rays = SequentialRays(model, x)
+    assert rays.per_point  # 300 rows
+    rays.set_directions([random_direction(model, direction_seed(2, k))[0] for k in range(3)])
+    k = torch.tensor([2, 0, 1, 2])
+    c = torch.tensor([0.05, 0.0, 0.3, 1.0], dtype=torch.float64)
+    rays.prepare(k, c)
+    per_point = rays.forward(0, 300, torch.arange(4))
+    rays.per_point = False
+    batched = rays.forward(0, 300, torch.arange(4))
+    torch.testing.assert_close(per_point, batched, rtol=1e-5, atol=1e-5)
+    rays.per_point = True
+    assert torch.equal(rays.forward(40, 300, torch.tensor([3, 1])), per_point[[3, 1], 40:])  # row slices: same bits
+
+
+def test_per_point_strategy_is_identical_for_any_thread_count(mlp_problem):
+    from basinlab.landscape.evaluator import RayEvaluator
+    from basinlab.landscape.losses import resolve_loss
+
+    model, x, y = mlp_problem
+    loss_fn, _ = resolve_loss("cross_entropy", None)
+    q = [random_direction(model, direction_seed(0, k))[0] for k in range(2)]
+    k, c = torch.tensor([0, 1, 1]), torch.tensor([0.01, 0.2, 2.0], dtype=torch.float64)
+    previous = torch.get_num_threads()
+    got = []
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            ev = RayEvaluator(model, x, y, loss_fn, [100, 300], tau_exit=None)
+            ev.set_directions(q)
+            got.append(ev.evaluate(k, c, torch.ones(3, dtype=torch.long), early_exit=False)[0])
+    finally:
+        torch.set_num_threads(previous)
+    assert ev.backend.per_point
+    assert all(torch.equal(got[0], other) for other in got[1:])

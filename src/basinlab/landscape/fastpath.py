@@ -25,7 +25,7 @@ from .kernels import linear
 
 __all__ = ["SequentialRays", "supports_fast_path", "PER_POINT_ROWS"]
 
-PER_POINT_ROWS = 384  # landscapes at least this large evaluate MLP points one at a time (benchmarks/volume_speed.py)
+PER_POINT_ROWS = 256  # landscapes at least this large evaluate MLP points one at a time (faster from ~250 rows on)
 
 _ELEMENTWISE = (
     nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.ELU, nn.Softplus, nn.Identity,

@@ -27,6 +27,7 @@ on batching or on the order of directions, unless the ray crosses τ several tim
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Generator
 
 __all__ = ["crossing_search", "LADDER_RATIO", "DEFAULT_START", "ladder_size", "FineLadder"]
@@ -51,8 +52,10 @@ class FineLadder:
 
     def __init__(self, max_c: float, rtol: float) -> None:
         self.max_c = max_c
-        # a hair inside rtol so that rounding never leaves a cell wider than rtol·F_{j+1}
-        self.log_ratio = -math.log1p(-rtol * (1.0 - 1e-9))
+        # a hair inside rtol, so that rounding (relative error of a cell width ~ machine epsilon / rtol) never
+        # leaves a cell wider than rtol·F_{j+1}
+        shrink = min(0.5, 1e-9 + 256 * sys.float_info.epsilon / rtol)
+        self.log_ratio = -math.log1p(-rtol * (1.0 - shrink))
         self.top = int(math.ceil(LADDER_DECADES * math.log(10.0) / self.log_ratio))
 
     def c(self, j: int) -> float:
