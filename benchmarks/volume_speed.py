@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from basinlab.landscape.kernels import blas_only, linear, onednn_available
 from basinlab.volume import measure_volume
 from basinlab.volume.reference import reference_grid, reference_radii
 
@@ -105,19 +106,40 @@ def mm_gflops(n: int = 2048, k: int = 784, m: int = 256, reps: int = 20) -> floa
     return 2.0 * n * k * m * reps / (time.perf_counter() - t) / 1e9
 
 
+def gemm_rates(reps: int = 20) -> dict[str, tuple[float, float]]:
+    """GFLOP/s of the engine's two GEMM shapes at 2,000 rows: ``(F.linear (default BLAS), engine kernel)``."""
+    out = {}
+    for label, (m, k, n) in {"2000x256 @ 256x128": (2000, 256, 128), "2000x784 @ 784x256": (2000, 784, 256)}.items():
+        x, w, b = torch.randn(m, k), torch.randn(n, k), torch.randn(n)
+        rates = []
+        for fn in (nn.functional.linear, linear):
+            fn(x, w, b)
+            t = time.perf_counter()
+            for _ in range(reps):
+                fn(x, w, b)
+            rates.append(2.0 * m * k * n * reps / (time.perf_counter() - t) / 1e9)
+        out[label] = (rates[0], rates[1])
+    return out
+
+
 def compare(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, k_ref: int, k_eng: int, reuse: dict | None = None,
-    repeats: int = 2, **engine,
+    repeats: int = 2, blas: bool = False, **engine,
 ) -> dict:
     """Reference on directions 0..k_ref-1 vs engine on 0..k_eng-1 (k_eng >= k_ref), same seeds.
-    ``reuse``: an earlier row of the same model and data whose reference run is reused."""
+    ``reuse``: an earlier row of the same model and data whose reference run is reused. ``blas``: the engine's
+    GEMMs run through ``F.linear`` (the default BLAS, as the reference's) instead of oneDNN."""
     t_eng_total = cpu_eng = float("inf")
     res = None
 
     def run_engine() -> None:  # the best of a few identical runs
         nonlocal t_eng_total, cpu_eng, res
         t, cpu = time.perf_counter(), time.process_time()
-        res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
+        if blas:
+            with blas_only():
+                res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
+        else:
+            res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
         t_eng_total = min(t_eng_total, time.perf_counter() - t)
         cpu_eng = min(cpu_eng, (time.process_time() - cpu) / k_eng)
 
@@ -206,6 +228,15 @@ def main(argv: list[str] | None = None) -> dict:
         large_model, x_all, y_all, max(2, k_ref // 2), max(10, k_eng // 2), reuse=rows[f"large ({large})"],
         scan_points=4,
     )
+    if onednn_available():  # the same runs with the reference's GEMMs: the part of the speed-up that is oneDNN's
+        rows["60 BLAS"] = compare(small_model, x_all[:60], y_all[:60], k_ref, k_eng, reuse=rows["small (60)"], blas=True)
+        rows["2000 BLAS"] = compare(
+            small_model, x_all[:2000], y_all[:2000], k_ref, k_eng, reuse=rows["own (2000)"], blas=True
+        )
+        rows[f"{large} BLAS"] = compare(
+            large_model, x_all, y_all, max(2, k_ref // 2), max(10, k_eng // 2), reuse=rows[f"large ({large})"],
+            blas=True,
+        )
     peak = max(peak, mm_gflops())
     sizes = [s for s in (60, 200, 600, 1000, 2000, 6000) if s < large] + [large]
     ratio, alone = nested_cost(large_model, x_all, y_all, sizes, max(10, k_eng // 5))
@@ -226,10 +257,16 @@ def main(argv: list[str] | None = None) -> dict:
           " cpu x = the same ratio in process CPU time")
     print("in cell = share of engine crossings inside the reference's grid cell (c_prev, c_ref] (the reference's radius "
           "is the top of its cell, so rel med/max mostly measure the grid, not the engine)")
+    gemms = gemm_rates()
+    print("GEMM GFLOP/s, F.linear (default BLAS, as the reference) vs the engine's kernel ("
+          + ("oneDNN" if onednn_available() else "F.linear") + "): "
+          + "; ".join(f"{label}: {a:.0f} vs {b:.0f}" for label, (a, b) in gemms.items()))
+    print("BLAS rows: the engine with F.linear for every GEMM (what the speed-up is without oneDNN)")
     print(f"nested landscapes {sizes}: {ratio:.2f}x the cost of {large} alone ({alone:.2f} s alone)")
     print(f"nested landscapes {sizes2}: {ratio2:.2f}x the cost of 2000 alone ({alone2:.2f} s alone)")
     plain = {label: {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for label, r in rows.items()}
-    return {"rows": plain, "mm_gflops": peak, "nested_ratio": ratio, "nested_sizes": sizes, "nested_ratio_2000": ratio2}
+    return {"rows": plain, "mm_gflops": peak, "nested_ratio": ratio, "nested_sizes": sizes, "nested_ratio_2000": ratio2,
+            "gemm_rates": gemms}
 
 
 if __name__ == "__main__":

@@ -96,8 +96,8 @@ def test_early_exit_does_not_change_radii_and_saves_work(mlp_problem):
 def test_nested_landscapes_equal_separate_calls(mlp_problem, dtype):
     model, x, y = mlp_problem
     model, x = copy.deepcopy(model).to(dtype), x.to(dtype)
-    # 300 rows take the per-point strategy, 50 and 120 the batched one: float32 GEMM kernels differ by size, so
-    # float32 losses agree to rounding (~1e-7), float64 ones to 1e-12
+    # alone, the 300 rows are one segment evaluated point by point; nested, the segments (50, 70, 180 rows) are
+    # batched: float32 GEMM kernels differ, so float32 losses agree to rounding (~1e-7), float64 ones to 1e-12
     rel = 1e-6 if dtype == torch.float32 else 1e-12
     nested = measure_volume(model, x, y, directions=3, thresholds=(0.1, 0.2), landscapes=[50, 120, 300])
     for li, size in enumerate([50, 120, 300]):

@@ -77,16 +77,16 @@ def test_per_point_and_batched_strategies_agree(mlp_problem):
 
     model, x, y = mlp_problem
     rays = SequentialRays(model, x)
-    assert rays.per_point  # 300 rows
+    assert rays.segment_per_point == [True]  # one 300-row landscape
     rays.set_directions([random_direction(model, direction_seed(2, k))[0] for k in range(3)])
     k = torch.tensor([2, 0, 1, 2])
     c = torch.tensor([0.05, 0.0, 0.3, 1.0], dtype=torch.float64)
     rays.prepare(k, c)
     per_point = rays.forward(0, 300, torch.arange(4))
-    rays.per_point = False
+    rays.segment_per_point = [False]
     batched = rays.forward(0, 300, torch.arange(4))
     torch.testing.assert_close(per_point, batched, rtol=1e-5, atol=1e-5)
-    rays.per_point = True
+    rays.segment_per_point = [True]
     assert torch.equal(rays.forward(40, 300, torch.tensor([3, 1])), per_point[[3, 1], 40:])  # row slices: same bits
 
 
@@ -103,10 +103,10 @@ def test_per_point_strategy_is_identical_for_any_thread_count(mlp_problem):
     try:
         for threads in (1, 2, 3):
             torch.set_num_threads(threads)
-            ev = RayEvaluator(model, x, y, loss_fn, [100, 300], tau_exit=None)
+            ev = RayEvaluator(model, x.repeat(2, 1), y.repeat(2), loss_fn, [100, 600], tau_exit=None)
             ev.set_directions(q)
             got.append(ev.evaluate(k, c, torch.ones(3, dtype=torch.long), early_exit=False)[0])
     finally:
         torch.set_num_threads(previous)
-    assert ev.backend.per_point
+    assert ev.backend.segment_per_point == [False, True]  # rows 0-99 batched, 100-299 one point at a time
     assert all(torch.equal(got[0], other) for other in got[1:])

@@ -60,8 +60,7 @@ class RayEvaluator:
         self.memory_budget = int(memory_budget)
         self.granularity = int(granularity)
         self.fast = (not general) and supports_fast_path(model)
-        backend_cls = SequentialRays if self.fast else GeneralRays
-        self.backend = backend_cls(model, inputs[:n])
+        self.backend = SequentialRays(model, inputs[:n], self.sizes) if self.fast else GeneralRays(model, inputs[:n])
         self.itemsize = next(model.parameters()).element_size()
         self.n_points = 0  # points evaluated
         self.point_rows = 0  # sum over evaluated points of rows processed
@@ -75,7 +74,7 @@ class RayEvaluator:
         self.flops += len(directions) * self.sizes[-1] * self.backend.flops_first
 
     def _chunk_rows(self, n_points: int, early_exit: bool, pos: int) -> int:
-        live = 1 if getattr(self.backend, "per_point", False) else n_points  # points whose activations coexist
+        live = 1 if self.backend.one_at_a_time(pos) else n_points  # points whose activations coexist
         per_row = max(1, live * self.backend.width * self.itemsize * 3)
         rows = max(1, self.memory_budget // per_row)
         # With early exit only the first chunk ends at the first checkpoint (a point far above τ is proven there,
@@ -113,7 +112,9 @@ class RayEvaluator:
         pos = 0
         self.n_points += p_total
         while len(active) > 0:
-            stop = min(pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()))
+            # chunks end at landscape boundaries: the backend picks its strategy by the landscape segment of the rows
+            boundary = next(n_l for n_l in self.sizes if n_l > pos)
+            stop = min(pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()), boundary)
             out = self.backend.forward(pos, stop, active)
             rows = stop - pos
             if self.loss_fn is cross_entropy and out.dim() == 3 and self.targets.dim() == 1:

@@ -4,11 +4,13 @@ The first Linear/Conv2d layer is linear in c: its pre-activation is ``A + c·B_k
 computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers, whose
 per-point weights ``W0 + c·Q`` are formed once per :meth:`SequentialRays.prepare`.
 
-Two evaluation strategies, chosen by the landscape size alone (so results do not depend on batching):
+Two evaluation strategies. Rows are grouped in *segments*, the rows one nested landscape adds to the one before
+(``[N_{l-1}, N_l)``); the strategy is a function of the segment's length alone, so every row is always computed the
+same way whatever the batching, the chunking or the landscapes a point is needed in:
 
-- *points* (MLP chains on ≥ ``PER_POINT_ROWS`` rows): one point at a time, each Linear one large GEMM with the
-  following ReLU fused (:func:`~basinlab.landscape.kernels.linear`): the GEMMs are big enough to run near peak.
-- *batched* (small landscapes, CNNs): all P points at once, Linear as one ``baddbmm`` with per-point weights, Conv2d
+- *points* (MLP chains, segments of ≥ ``PER_POINT_ROWS`` rows): one point at a time, each Linear one large GEMM
+  with the following ReLU fused (:func:`~basinlab.landscape.kernels.linear`): the GEMMs run near peak.
+- *batched* (shorter segments, CNNs): all P points at once, Linear as one ``baddbmm`` with per-point weights, Conv2d
   as one grouped convolution, parameter-free layers (activations, pooling, Flatten, Dropout in eval) elementwise:
   per-call overhead, not arithmetic, limits small landscapes.
 
@@ -16,6 +18,9 @@ Shapes: activations are ``(P, n, *features)`` for P points and n samples.
 """
 
 from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -65,7 +70,7 @@ def supports_fast_path(model: nn.Module) -> bool:
 class SequentialRays:
     """Evaluate outputs of a supported ``nn.Sequential`` at points ``θ0 + c·Q_k`` (see module docstring)."""
 
-    def __init__(self, model: nn.Sequential, inputs: torch.Tensor) -> None:
+    def __init__(self, model: nn.Sequential, inputs: torch.Tensor, sizes: Sequence[int] | None = None) -> None:
         layers = list(model)
         first = next(i for i, m in enumerate(layers) if isinstance(m, _PARAM))
         self.pre, self.first, self.upper = layers[:first], layers[first], layers[first + 1 :]
@@ -76,14 +81,18 @@ class SequentialRays:
         self.a = self._first(self.x, self.first.weight, self.first.bias)  # (N, *h1) at θ0
         self.b: torch.Tensor | None = None
         self.q_upper: list[tuple[torch.Tensor, torch.Tensor | None]] = []
-        self.points: list[list[tuple[torch.Tensor, torch.Tensor | None]]] = []  # per prepared point: its weights
+        self.points: dict[int, list[tuple[torch.Tensor, torch.Tensor | None]]] = {}  # prepared point -> weights
         self.k = torch.zeros(0, dtype=torch.long)
         self.c = torch.zeros(0)
         # flops per sample: first layer (for B), upper layers per point (counted on one forward at probe time)
         self.flops_first = self._layer_flops(self.first, x.shape[1:], self.a.shape[1:])
         self.flops_upper, self.width = self._upper_cost()
         mlp = self.a.dim() == 2 and all(not isinstance(m, (nn.Conv2d,) + _POOL) for m in self.upper)
-        self.per_point = mlp and len(self.x) >= PER_POINT_ROWS
+        # segment l covers rows [bounds[l], bounds[l+1]); its strategy: one point at a time or all together
+        sizes = [len(self.x)] if sizes is None else [int(s) for s in sizes]
+        self.bounds = [0] + sizes
+        self.segment_per_point = [mlp and hi - lo >= PER_POINT_ROWS for lo, hi in zip(self.bounds, sizes, strict=False)]
+        self.per_point = any(self.segment_per_point)
 
     def _first(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         if isinstance(self.first, nn.Linear):
@@ -129,21 +138,30 @@ class SequentialRays:
 
     def prepare(self, k: torch.Tensor, c: torch.Tensor) -> None:
         """Fix the points ``θ0 + c[p]·Q_{k[p]}`` of the next :meth:`forward` calls: ``k`` (P,) int64 index into the
-        loaded direction batch, ``c`` (P,) float64; forms each point's upper-layer weights once."""
+        loaded direction batch, ``c`` (P,) float64."""
         assert self.b is not None, "set_directions first"
         self.k, self.c = k, c.to(self.a.dtype)
-        self.points = []
-        if self.per_point:
+        self.points = {}
+
+    def _weights(self, p: int) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Upper-layer weights ``W0 + c·Q`` of prepared point p, formed on first use and kept until the next prepare."""
+        if p not in self.points:
+            kp, cp = int(self.k[p]), float(self.c[p])
             layers = [m for m in self.upper if isinstance(m, _PARAM)]
-            for kp, cp in zip(k.tolist(), self.c.tolist(), strict=True):
-                self.points.append([
-                    (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
-                    for m, (qw, qb) in zip(layers, self.q_upper, strict=True)
-                ])
+            self.points[p] = [
+                (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
+                for m, (qw, qb) in zip(layers, self.q_upper, strict=True)
+            ]
+        return self.points[p]
+
+    def one_at_a_time(self, row: int) -> bool:
+        """Whether the segment holding ``row`` evaluates points one at a time."""
+        return self.segment_per_point[bisect.bisect_right(self.bounds, row) - 1]
 
     def forward(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
-        """Outputs ``(len(active), stop - start, *out)`` for rows ``start:stop`` at the prepared points ``active``."""
-        if self.per_point:
+        """Outputs ``(len(active), stop - start, *out)`` for rows ``start:stop`` (within one segment) at the prepared
+        points ``active``."""
+        if self.one_at_a_time(start):
             return torch.stack([self._point(start, stop, int(p)) for p in active.tolist()])
         return self._batched(start, stop, self.k[active], self.c[active])
 
@@ -151,7 +169,7 @@ class SequentialRays:
         """One point of an MLP chain: every Linear a single GEMM with the next ReLU fused."""
         assert self.b is not None
         h = torch.add(self.a[start:stop], self.b[int(self.k[p]), start:stop], alpha=float(self.c[p]))
-        weights = iter(self.points[p])
+        weights = iter(self._weights(p))
         fuse = False
         for i, layer in enumerate(self.upper):
             if isinstance(layer, nn.Linear):

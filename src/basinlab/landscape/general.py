@@ -29,6 +29,10 @@ class GeneralRays:
     def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
         self.q = [torch.stack([d[i] for d in directions]) for i in range(len(self.names))]
 
+    def one_at_a_time(self, row: int) -> bool:
+        """Points are evaluated together (vmapped)."""
+        return False
+
     def prepare(self, k: torch.Tensor, c: torch.Tensor) -> None:
         """Fix the points ``θ0 + c[p]·Q_{k[p]}`` of the next :meth:`forward` calls."""
         self.k, self.c = k, c

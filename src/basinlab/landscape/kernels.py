@@ -5,17 +5,20 @@ uses for CPU linear layers, with the ReLU fused into the GEMM) when this torch b
 machine of ``benchmarks/volume_speed.py`` it runs these GEMMs 1.2–2× faster than the default BLAS (MKL) that
 ``F.linear`` calls. Both give float32 results that agree to rounding (≈1e-6 relative); each is deterministic for a
 given shape whatever the thread count. Elsewhere (float64, CUDA, builds without oneDNN) it is ``F.linear``.
-``BASINLAB_LINEAR=blas`` in the environment forces ``F.linear`` everywhere (for comparisons).
+``BASINLAB_LINEAR=blas`` in the environment, or the :func:`blas_only` context, forces ``F.linear`` everywhere
+(``benchmarks/volume_speed.py`` uses it to show what oneDNN contributes).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["linear", "onednn_available"]
+__all__ = ["linear", "onednn_available", "blas_only"]
 
 
 def _probe() -> bool:
@@ -37,6 +40,17 @@ _ONEDNN = _probe()
 def onednn_available() -> bool:
     """True when :func:`linear` uses oneDNN for float32 CPU tensors."""
     return _ONEDNN
+
+
+@contextmanager
+def blas_only() -> Iterator[None]:
+    """Within the block :func:`linear` is ``F.linear`` (the default BLAS) for every tensor."""
+    global _ONEDNN
+    saved, _ONEDNN = _ONEDNN, False
+    try:
+        yield
+    finally:
+        _ONEDNN = saved
 
 
 def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, relu: bool = False) -> torch.Tensor:
