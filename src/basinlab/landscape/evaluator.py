@@ -112,9 +112,11 @@ class RayEvaluator:
         pos = 0
         self.n_points += p_total
         while len(active) > 0:
-            # chunks end at landscape boundaries: the backend picks its strategy by the landscape segment of the rows
-            boundary = next(n_l for n_l in self.sizes if n_l > pos)
-            stop = min(pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()), boundary)
+            # a chunk ends where the backend's strategy changes (it is chosen by the landscape segment of the rows)
+            stop = min(
+                pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
+                self.backend.strategy_end(pos),
+            )
             out = self.backend.forward(pos, stop, active)
             rows = stop - pos
             if self.loss_fn is cross_entropy and out.dim() == 3 and self.targets.dim() == 1:

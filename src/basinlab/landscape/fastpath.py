@@ -5,8 +5,9 @@ computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only
 per-point weights ``W0 + c·Q`` are formed once per :meth:`SequentialRays.prepare`.
 
 Two evaluation strategies. Rows are grouped in *segments*, the rows one nested landscape adds to the one before
-(``[N_{l-1}, N_l)``); the strategy is a function of the segment's length alone, so every row is always computed the
-same way whatever the batching, the chunking or the landscapes a point is needed in:
+(``[N_{l-1}, N_l)``); the strategy is a function of the segment's length alone and chunks never cross a change of
+strategy, so every row is always computed the same way whatever the batching, the chunking or the landscapes a
+point is needed in:
 
 - *points* (MLP chains, segments of ≥ ``PER_POINT_ROWS`` rows): one point at a time, each Linear one large GEMM
   with the following ReLU fused (:func:`~basinlab.landscape.kernels.linear`): the GEMMs run near peak.
@@ -157,6 +158,14 @@ class SequentialRays:
     def one_at_a_time(self, row: int) -> bool:
         """Whether the segment holding ``row`` evaluates points one at a time."""
         return self.segment_per_point[bisect.bisect_right(self.bounds, row) - 1]
+
+    def strategy_end(self, row: int) -> int:
+        """The first row after ``row`` where the strategy changes (or the number of rows): chunks end there."""
+        seg = bisect.bisect_right(self.bounds, row) - 1
+        mine = self.segment_per_point[seg]
+        while seg + 1 < len(self.segment_per_point) and self.segment_per_point[seg + 1] == mine:
+            seg += 1
+        return self.bounds[seg + 1]
 
     def forward(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
         """Outputs ``(len(active), stop - start, *out)`` for rows ``start:stop`` (within one segment) at the prepared

@@ -33,6 +33,10 @@ class GeneralRays:
         """Points are evaluated together (vmapped)."""
         return False
 
+    def strategy_end(self, row: int) -> int:
+        """One strategy for all rows."""
+        return len(self.x)
+
     def prepare(self, k: torch.Tensor, c: torch.Tensor) -> None:
         """Fix the points ``θ0 + c[p]·Q_{k[p]}`` of the next :meth:`forward` calls."""
         self.k, self.c = k, c
