@@ -192,6 +192,7 @@ def _run_batch(ev, n_k, taus, centre, guesses, max_c, rtol, scan_points):
     memo: list[dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in range(n_k)]
     results: dict[tuple[int, int, int], tuple[float, bool]] = {}
     gens, reqs = {}, {}
+    seen: dict[tuple[int, int, int], set[float]] = {}  # points each search knows
     for j in range(n_k):
         for t, tau in enumerate(taus):
             for li in range(n_l):
@@ -204,6 +205,7 @@ def _run_batch(ev, n_k, taus, centre, guesses, max_c, rtol, scan_points):
                 )
                 gens[(j, t, li)] = g
                 reqs[(j, t, li)] = next(g)
+                seen[(j, t, li)] = set()
     nonfinite = 0
     while reqs:
         need: dict[tuple[int, float], int] = {}
@@ -231,8 +233,12 @@ def _run_batch(ev, n_k, taus, centre, guesses, max_c, rtol, scan_points):
         for key, cs in reqs.items():
             j, _, li = key
             answers = [(float(memo[j][c][0][li]), bool(memo[j][c][1][li])) for c in cs]
+            seen[key].update(cs)
+            # what this direction's other searches found in landscape li guides this search's probes
+            extra = {c: (float(m[0][li]), bool(m[1][li])) for c, m in memo[j].items() if m[2][li] and c not in seen[key]}
+            seen[key].update(extra)
             try:
-                new[key] = gens[key].send(answers)
+                new[key] = gens[key].send((answers, extra))
             except StopIteration as stop:
                 results[key] = stop.value
         reqs = new

@@ -1,7 +1,9 @@
 """First-crossing search along one ray, written as a generator so many searches run batched.
 
 ``crossing_search`` yields lists of coefficients c it needs and receives, for each, ``(loss, exact)``
-(``exact=False``: a proven lower bound above every threshold). It returns ``(c_star, censored)``.
+(``exact=False``: a proven lower bound above every threshold), optionally with a dict of other points already known
+on the ray (evaluated for other thresholds or landscapes), which it uses to choose probes. It returns
+``(c_star, censored)``.
 
 Every point the result depends on lies on one of three canonical sets, each a function of the ray alone: the coarse
 ladder ``C_i = max_c·1.05^(i-I)``, the scan grid ``m·h`` (h fixed by the coarse bracket) and the fine ladder
@@ -39,7 +41,8 @@ LADDER_DECADES = 8.0  # the ladders span max_c·10^-8 … max_c
 AGREE_CELLS = 0.25  # two interpolants this close (in fine cells) → probe the predicted fine cell's two ends
 
 Answer = tuple[float, bool]
-Search = Generator[list[float], list[Answer], tuple[float, bool]]
+Reply = list[Answer] | tuple[list[Answer], dict[float, Answer]]  # answers, or (answers, other known points)
+Search = Generator[list[float], Reply, tuple[float, bool]]
 
 
 def ladder_size(max_c: float) -> int:
@@ -92,19 +95,24 @@ def crossing_search(
     def ladder(i: int) -> float:
         return 0.0 if i < 0 else (max_c if i == top else max_c * LADDER_RATIO ** (i - top))
 
-    def ask(cs: list[float]) -> Generator[list[float], list[Answer], None]:
+    def ask(cs: list[float]) -> Generator[list[float], Reply, None]:
         need = sorted({c for c in cs if c not in known})
         if need:
-            answers = yield need
+            reply = yield need
+            answers, extra = reply if isinstance(reply, tuple) else (reply, {})
             known.update(zip(need, answers, strict=True))
+            for c, answer in extra.items():  # points evaluated for other searches: free knowledge, never results
+                known.setdefault(c, answer)
 
     # 1. coarse ladder bracket -------------------------------------------------------------------------------
-    lad: dict[int, bool] = {}  # ladder index -> above τ
+    lad: dict[int, bool] = {}  # ladder index -> above τ, for every known point on the coarse ladder
 
-    def ask_ladder(idx: list[int]) -> Generator[list[float], list[Answer], None]:
+    def ask_ladder(idx: list[int]) -> Generator[list[float], Reply, None]:
         yield from ask([ladder(i) for i in idx])
-        for i in idx:
-            lad[i] = _above(known[ladder(i)][0], tau)
+        for c, (v, _) in known.items():
+            i = int(round(math.log(c / max_c) / math.log(LADDER_RATIO))) + top if c > 0 else -1
+            if 0 <= i <= top and ladder(i) == c:
+                lad[i] = _above(v, tau)
 
     start = guess if guess is not None and guess > 0 else DEFAULT_START
     i0 = min(max(int(math.floor(math.log(start / max_c) / math.log(LADDER_RATIO))) + top, 0), top)
