@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from basinlab.volume.search import FineLadder, crossing_search
+from basinlab.volume.search import FineLadder, _interpolate_crossing, _predict, crossing_search
 
 
 def run(f, tau=0.1, *, max_c=10.0, rtol=1e-4, scan_points=8, guess=None):
@@ -104,3 +104,56 @@ def test_final_bracket_is_a_fine_cell_whatever_the_path():
     assert len(results) == 1  # guess and scan density change the probes, not the radius
     (c,) = results
     assert abs(c - 0.0417) <= 1e-4 * 0.0417
+
+
+def test_predictions_from_nearly_equal_losses_stay_finite():
+    # three points with almost equal losses make the quadratic inverse interpolation explode (exp overflowed once)
+    known = {0.0: (0.0, True), 0.3: (0.05, True), 0.2: (0.0500001, True), 0.1: (0.06, True)}
+    pred = _predict(known, 0.1, 0.0)
+    assert 0.025 <= pred <= 1.2
+    known[0.4] = (0.2, True)
+    pred, spread = _interpolate_crossing(known, 0.1, 0.0, 0.3, 0.4)
+    assert 0.3 <= pred <= 0.4 and math.isfinite(spread)
+    wiggly = lambda c: 0.06 if c < 0.15 else (0.05 + 1e-7 * c if c < 0.35 else 0.05 + (c - 0.35) * 2)  # noqa: E731
+    (c, censored), _ = run(wiggly, guess=0.2)
+    assert not censored and abs(c - 0.375) <= 1e-4 * 0.375
+
+
+def test_random_rays_terminate_and_find_the_crossing_to_rtol():
+    """600 seeded random rays: power laws, exponentials, jumps, NaN walls; tolerances from 1e-12 to 1e-2; with and
+    without a guess; above-2τ points answered as lower bounds half the time."""
+    import random
+
+    rng = random.Random(0)
+    for _ in range(600):
+        tau = 10 ** rng.uniform(-3, 0)
+        centre = tau * rng.uniform(0, 0.99)
+        cstar = 10 ** rng.uniform(-6, 0.9)
+        kind, p = rng.choice(["pow", "exp", "jump", "nan"]), 10 ** rng.uniform(-0.5, 1)
+        if kind == "exp":
+            a = rng.uniform(0.5, 30)
+            f = lambda c, a=a, s=cstar: centre + (tau - centre) * math.expm1(min(a * c / s, 700)) / math.expm1(a)  # noqa: E731
+        elif kind == "jump":
+            f = lambda c, s=cstar: centre if c <= s else 1.5 * tau  # noqa: E731
+        else:
+            f = lambda c, p=p, s=cstar: centre + (tau - centre) * (c / s) ** p  # noqa: E731
+            if kind == "nan":
+                f = lambda c, g=f, s=cstar: float("nan") if c > 1.5 * s else g(c)  # noqa: E731
+        rtol = rng.choice([1e-12, 10 ** rng.uniform(-8, -2)])
+        scan, guess = rng.choice([1, 4, 8, 16]), rng.choice([None, cstar * 10 ** rng.uniform(-2, 2)])
+        lower_bounds = rng.random() < 0.5
+        gen = crossing_search(tau, max_c=10.0, rtol=rtol, scan_points=scan, guess=guess, centre=centre)
+        n = 0
+        try:
+            req = next(gen)
+            while True:
+                n += len(req)
+                assert n < 500
+                values = [f(c) for c in req]
+                req = gen.send([(2 * tau, False) if lower_bounds and v > 2 * tau else (v, True) for v in values])
+        except StopIteration as stop:
+            c, censored = stop.value
+        if cstar >= 10.0:
+            assert censored
+        else:
+            assert not censored and abs(c - cstar) <= rtol * (1 + rtol) * cstar, (kind, c, cstar, rtol)

@@ -3,8 +3,10 @@
 Directions are processed in batches. Within a batch every (direction, threshold, landscape) search is a
 generator (:func:`~basinlab.volume.search.crossing_search`); each round collects the coefficients all searches
 ask for, evaluates the new ones in one batched call (:class:`~basinlab.landscape.RayEvaluator`) and answers
-every search from a per-direction memo, so thresholds and landscapes share evaluations. Later batches start
-their brackets at the median crossing of the finished directions (radii of one minimum are similar).
+every search from a per-direction memo, so thresholds and landscapes share evaluations; each search is also told
+the points its direction's other searches evaluated, which it uses to choose its own probes. Later batches start
+their brackets at the median crossing of the finished directions (radii of one minimum are similar). The guess and
+the shared points change which points are probed, never the radius (see the search's module docstring).
 """
 
 from __future__ import annotations
@@ -75,13 +77,13 @@ def measure_volume(
         batch_directions: directions per batch (default: by size, about 16k direction×example rows).
         device: where to compute (default: the model's device); a copy of the model is moved there.
         progress: log one line per batch at INFO level (logger ``basinlab.volume.engine``).
-        scan_points: scan resolution. After the ladder brackets the crossing in a cell [c_lo, c_hi] (c_hi < 1.05·c*),
-            every point m·h < c_lo with h = c_hi/scan_points is checked, so an excursion above τ below the
-            crossing that is wider than h (< 13% of c* at the default 8; < 26% at 4) is never skipped, a narrower
-            one may be. For comparison, the paper's grid linspace(0,1,100)² has step ≈ 2√c/99 at c: 12% of c at
-            c = 0.03 (14% at 0.02, 9% at 0.045); the default 8 matches it there. Cost: scan_points − 1
-            evaluations per direction (benchmarks/volume_speed.py: 4 is ~1.1–1.3× faster than 8, with the
-            coarser guarantee).
+        scan_points: scan resolution. Once the crossing is bracketed in a coarse ladder cell ``[c_lo, c_hi]``
+            (``c_hi < 1.05·c*``), every gap longer than ``h = c_hi/scan_points`` between points known ≤ τ in
+            ``[0, c_lo]`` is filled with grid points ``m·h``, so an excursion above τ before the crossing that is wider
+            than h (< 13% of c* at the default 8, < 26% at 4) is never skipped; a narrower one may be. For comparison,
+            the paper's grid ``linspace(0,1,100)²`` is ``2√c/99`` apart at c: 10% of c* at a typical c* = 0.04, finer
+            below it. Cost: about ``scan_points − 1`` evaluations per direction, half of all evaluations at the
+            default (``benchmarks/volume_speed.py`` prints the speed at 4 as well).
         memory_budget: bytes of activations per evaluated chunk.
         nonnegative_loss: allow early exit (proven above τ from a partial sum); default True for built-in losses,
             False for callables.

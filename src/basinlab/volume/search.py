@@ -233,12 +233,19 @@ def _interpolate_crossing(known, tau: float, centre: float, a: float, b: float) 
     near = sorted(range(len(pts)), key=lambda i: abs(math.log(pts[i] / mid)))[:2]
     (x0, y0), (x1, y1) = (xs[near[0]], ys[near[0]]), (xs[near[1]], ys[near[1]])
     linear = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
-    if len(pts) < 3:  # one interpolant only: no measure of its error
-        return (min(max(math.exp(linear), a), b), math.inf) if math.isfinite(linear) else (None, math.inf)
-    quad = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
-    if not (math.isfinite(linear) and math.isfinite(quad)):
+    if not math.isfinite(linear):
         return None, math.inf
-    return min(max(math.exp(quad), a), b), abs(math.exp(quad) - math.exp(linear))
+    lo, hi = math.log(a) if a > 0 else -math.inf, math.log(b)
+
+    def inside(y: float) -> float:  # clamped in log space: an extrapolation must not overflow exp
+        return math.exp(min(max(y, lo), hi))
+
+    if len(pts) < 3:  # one interpolant only: no measure of its error
+        return inside(linear), math.inf
+    quad = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
+    if not math.isfinite(quad):
+        return None, math.inf
+    return inside(quad), abs(inside(quad) - inside(linear))
 
 
 def _refine(known, ask, tau: float, a: float, b: float, rtol: float):
@@ -294,7 +301,9 @@ def _predict(known: dict[float, Answer], tau: float, centre: float) -> float | N
         y = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
     if not math.isfinite(y):
         return None
-    return min(max(math.exp(y), 0.25 * min(c for c, _ in pts)), 4.0 * max(c for c, _ in pts))
+    # clamp in log space: a wild extrapolation (points with nearly equal losses) must not overflow exp
+    lo, hi = math.log(0.25 * min(c for c, _ in pts)), math.log(4.0 * max(c for c, _ in pts))
+    return math.exp(min(max(y, lo), hi))
 
 
 def _interpolate(known: dict[float, Answer], tau: float, a: float, b: float) -> float:
