@@ -119,6 +119,25 @@ def test_predictions_from_nearly_equal_losses_stay_finite():
     assert not censored and abs(c - 0.375) <= 1e-4 * 0.375
 
 
+def _random_ray(rng):
+    """A seeded random ray: ``(loss function, τ, centre loss, crossing)``."""
+    tau = 10 ** rng.uniform(-3, 0)
+    centre = tau * rng.uniform(0, 0.99)
+    cstar = 10 ** rng.uniform(-6, 0.9)
+    kind, p, a = rng.choice(["pow", "exp", "jump", "nan"]), 10 ** rng.uniform(-0.5, 1), rng.uniform(0.5, 30)
+
+    def loss(c: float) -> float:
+        if kind == "exp":
+            return centre + (tau - centre) * math.expm1(min(a * c / cstar, 700)) / math.expm1(a)
+        if kind == "jump":
+            return centre if c <= cstar else 1.5 * tau
+        if kind == "nan" and c > 1.5 * cstar:
+            return float("nan")
+        return centre + (tau - centre) * (c / cstar) ** p
+
+    return loss, tau, centre, cstar
+
+
 def test_random_rays_terminate_and_find_the_crossing_to_rtol():
     """600 seeded random rays: power laws, exponentials, jumps, NaN walls; tolerances from 1e-12 to 1e-2; with and
     without a guess; above-2τ points answered as lower bounds half the time."""
@@ -126,19 +145,7 @@ def test_random_rays_terminate_and_find_the_crossing_to_rtol():
 
     rng = random.Random(0)
     for _ in range(600):
-        tau = 10 ** rng.uniform(-3, 0)
-        centre = tau * rng.uniform(0, 0.99)
-        cstar = 10 ** rng.uniform(-6, 0.9)
-        kind, p = rng.choice(["pow", "exp", "jump", "nan"]), 10 ** rng.uniform(-0.5, 1)
-        if kind == "exp":
-            a = rng.uniform(0.5, 30)
-            f = lambda c, a=a, s=cstar: centre + (tau - centre) * math.expm1(min(a * c / s, 700)) / math.expm1(a)  # noqa: E731
-        elif kind == "jump":
-            f = lambda c, s=cstar: centre if c <= s else 1.5 * tau  # noqa: E731
-        else:
-            f = lambda c, p=p, s=cstar: centre + (tau - centre) * (c / s) ** p  # noqa: E731
-            if kind == "nan":
-                f = lambda c, g=f, s=cstar: float("nan") if c > 1.5 * s else g(c)  # noqa: E731
+        f, tau, centre, cstar = _random_ray(rng)
         rtol = rng.choice([1e-12, 10 ** rng.uniform(-8, -2)])
         scan, guess = rng.choice([1, 4, 8, 16]), rng.choice([None, cstar * 10 ** rng.uniform(-2, 2)])
         lower_bounds = rng.random() < 0.5
@@ -156,4 +163,4 @@ def test_random_rays_terminate_and_find_the_crossing_to_rtol():
         if cstar >= 10.0:
             assert censored
         else:
-            assert not censored and abs(c - cstar) <= rtol * (1 + rtol) * cstar, (kind, c, cstar, rtol)
+            assert not censored and abs(c - cstar) <= rtol * (1 + rtol) * cstar, (c, cstar, rtol)
