@@ -1,8 +1,7 @@
 """Fast exact evaluation of many points θ0 + c·Q_k for ``nn.Sequential`` chains.
 
 The first Linear/Conv2d layer is linear in c: its pre-activation is ``A + c·B_k`` with ``A = layer(X; θ0)``
-computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers, whose
-per-point weights ``W0 + c·Q`` are formed once per :meth:`SequentialRays.prepare`.
+computed once and ``B_k = layer(X; Q_k)`` once per direction, so each point only costs the upper layers.
 
 Two evaluation strategies. Rows are grouped in *segments*, the rows one nested landscape adds to the one before
 (``[N_{l-1}, N_l)``); the strategy is a function of the segment's length alone and chunks never cross a change of
@@ -31,7 +30,7 @@ from .kernels import linear
 
 __all__ = ["SequentialRays", "supports_fast_path", "PER_POINT_ROWS"]
 
-PER_POINT_ROWS = 256  # landscapes at least this large evaluate MLP points one at a time (faster from ~250 rows on)
+PER_POINT_ROWS = 256  # MLP segments at least this long evaluate points one at a time (faster from ~250 rows on)
 
 _ELEMENTWISE = (
     nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU, nn.SiLU, nn.ELU, nn.Softplus, nn.Identity,
@@ -93,7 +92,7 @@ class SequentialRays:
         sizes = [len(self.x)] if sizes is None else [int(s) for s in sizes]
         self.bounds = [0] + sizes
         self.segment_per_point = [mlp and hi - lo >= PER_POINT_ROWS for lo, hi in zip(self.bounds, sizes, strict=False)]
-        self.per_point = any(self.segment_per_point)
+        self.param_layers = [m for m in self.upper if isinstance(m, _PARAM)]
 
     def _first(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
         if isinstance(self.first, nn.Linear):
@@ -148,10 +147,9 @@ class SequentialRays:
         """Upper-layer weights ``W0 + c·Q`` of prepared point p, formed on first use and kept until the next prepare."""
         if p not in self.points:
             kp, cp = int(self.k[p]), float(self.c[p])
-            layers = [m for m in self.upper if isinstance(m, _PARAM)]
             self.points[p] = [
                 (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
-                for m, (qw, qb) in zip(layers, self.q_upper, strict=True)
+                for m, (qw, qb) in zip(self.param_layers, self.q_upper, strict=True)
             ]
         return self.points[p]
 
