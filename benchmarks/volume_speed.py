@@ -13,6 +13,7 @@ measured within one run are meaningful.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import os
 import struct
@@ -135,10 +136,7 @@ def compare(
     def run_engine() -> None:  # the best of a few identical runs
         nonlocal t_eng_total, cpu_eng, res
         t, cpu = time.perf_counter(), time.process_time()
-        if blas:
-            with blas_only():
-                res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
-        else:
+        with blas_only() if blas else contextlib.nullcontext():
             res = measure_volume(model, x, y, thresholds=(TAU,), directions=k_eng, seed=0, **engine)
         t_eng_total = min(t_eng_total, time.perf_counter() - t)
         cpu_eng = min(cpu_eng, (time.process_time() - cpu) / k_eng)

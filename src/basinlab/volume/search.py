@@ -209,6 +209,14 @@ def _refine_fine(known, ask, tau: float, centre: float, a: float, b: float, fine
                 a = p
 
 
+def _lagrange(xs: list[float], ys: list[float], x: float) -> float:
+    """The polynomial through the points ``(xs[i], ys[i])`` (distinct xs) evaluated at x."""
+    return sum(
+        y * math.prod((x - xm) / (xi - xm) for m, xm in enumerate(xs) if m != i)
+        for i, (xi, y) in enumerate(zip(xs, ys, strict=True))
+    )
+
+
 def _interpolate_crossing(known, tau: float, centre: float, a: float, b: float) -> tuple[float | None, float]:
     """Predicted crossing in (a, b) and the spread of two interpolants (a size of its error, units of c).
 
@@ -231,8 +239,7 @@ def _interpolate_crossing(known, tau: float, centre: float, a: float, b: float) 
         return None, math.inf
     x = math.log(tau - centre)
     near = sorted(range(len(pts)), key=lambda i: abs(math.log(pts[i] / mid)))[:2]
-    (x0, y0), (x1, y1) = (xs[near[0]], ys[near[0]]), (xs[near[1]], ys[near[1]])
-    linear = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+    linear = _lagrange([xs[i] for i in near], [ys[i] for i in near], x)
     if not math.isfinite(linear):
         return None, math.inf
     lo, hi = math.log(a) if a > 0 else -math.inf, math.log(b)
@@ -242,7 +249,7 @@ def _interpolate_crossing(known, tau: float, centre: float, a: float, b: float) 
 
     if len(pts) < 3:  # one interpolant only: no measure of its error
         return inside(linear), math.inf
-    quad = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
+    quad = _lagrange(xs, ys, x)
     if not math.isfinite(quad):
         return None, math.inf
     return inside(quad), abs(inside(quad) - inside(linear))
@@ -295,10 +302,8 @@ def _predict(known: dict[float, Answer], tau: float, centre: float) -> float | N
     ys = [math.log(c) for c, _ in pts]
     if len(pts) == 1 or len(set(xs)) < len(xs):
         y = ys[0] + (x - xs[0]) / DEFAULT_POWER
-    elif len(pts) == 2:
-        y = ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
     else:
-        y = sum(ys[i] * math.prod((x - xs[m]) / (xs[i] - xs[m]) for m in range(3) if m != i) for i in range(3))
+        y = _lagrange(xs, ys, x)
     if not math.isfinite(y):
         return None
     # clamp in log space: a wild extrapolation (points with nearly equal losses) must not overflow exp
