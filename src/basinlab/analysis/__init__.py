@@ -4,6 +4,7 @@ Pure functions over the run-directory tables (docs/run-directory.md) as pandas D
 """
 
 from .bootstrap import bootstrap_statistic, bootstrap_weights, percentile_interval
+from .claims import Claim, check_claims, claims_frame, claims_records
 from .correlation import GranulatedKendall, RankCorrelation, granulated_kendall, rank_correlation
 from .matrix import LandscapeMatrix, landscape_matrix
 from .powerlaw import PowerLawSkipped, fit_power_law, join_models, own_landscape
@@ -19,6 +20,8 @@ __all__ = [
     "LandscapeMatrix", "landscape_matrix",
     # rank correlation
     "RankCorrelation", "rank_correlation", "GranulatedKendall", "granulated_kendall",
+    # the paper's claims, checked
+    "Claim", "check_claims", "claims_frame", "claims_records",
     # bootstrap
     "bootstrap_weights", "bootstrap_statistic", "percentile_interval",
 ]

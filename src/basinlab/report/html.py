@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.claims import check_claims, claims_frame
 from ..analysis.matrix import landscape_matrix
 from ..analysis.measures import correlation_table
 from ..analysis.powerlaw import fit_power_law
@@ -31,7 +32,9 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:1px solid
 th{background:#eef2f6}td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em;max-height:22em}
 table.facts td{text-align:left;word-break:break-word}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;color:#333}
-.note{color:#7a4b00;font-size:.85em}.muted{color:#555;font-size:.9em}
+.note{color:#7a4b00;font-size:.85em}
+table.claims td{text-align:left;vertical-align:top}td.reproduced{background:#d8f0d8;color:#145214}
+td.not-reproduced{background:#f7d7d7;color:#7a1010}td.not-testable{background:#e6e6e6;color:#444}.muted{color:#555;font-size:.9em}
 @media print{body{max-width:none}figure{break-inside:avoid}}
 """
 
@@ -76,6 +79,31 @@ def _facts(facts: dict[str, Any]) -> str:
     return f"<table class='facts'><thead><tr><th>key</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>"
 
 
+_VERDICT_CLASS = {"reproduced": "reproduced", "not reproduced": "not-reproduced", "not testable here": "not-testable"}
+
+
+def _claims_section(frame: pd.DataFrame) -> str:
+    """The "Paper claims" table: one row per claim, the verdict cell coloured by verdict."""
+    head = "<h2>Paper claims</h2>"
+    if frame.empty:
+        return head + '<p class="muted">Nothing in this run is testable against the paper.</p>'
+    counts = frame["verdict"].value_counts()
+    summary = (f"{counts.get('reproduced', 0)} reproduced, {counts.get('not reproduced', 0)} not reproduced, "
+               f"{counts.get('not testable here', 0)} not testable here. Each verdict follows the rule beside it, "
+               "computed from this run's tables.")
+    cols = ("experiment", "claim", "rule", "paper", "ours", "uncertainty", "verdict")
+    rows = []
+    for r in frame.itertuples(index=False):
+        claim = f"<b>{html.escape(r.key)}</b><br>{html.escape(r.statement)}"
+        verdict = html.escape(r.verdict) + (f"<br><small>{html.escape(r.why)}</small>" if r.why else "")
+        cells = [html.escape(r.experiment), claim, html.escape(r.rule), html.escape(r.paper), html.escape(r.ours),
+                 html.escape(r.uncertainty)]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells)
+                    + f"<td class='{_VERDICT_CLASS.get(r.verdict, 'not-testable')}'>{verdict}</td></tr>")
+    return (f"{head}<p class='muted'>{html.escape(summary)}</p><div class='scroll'><table class='claims'><thead><tr>"
+            + "".join(f"<th>{c}</th>" for c in cols) + f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -93,6 +121,13 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     tables = load_run(run_dir)
     run_dir = Path(run_dir)
     notes: list[str] = []
+    claims = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # a claim that cannot be computed must not cost the report: note it and go on
+            claims = claims_frame(check_claims(tables, seed=seed, n_boot=n_boot))
+        except Exception as exc:  # noqa: BLE001 - the claims section is optional; any failure becomes a note
+            notes.append(f"paper claims not computed: {type(exc).__name__}: {exc}")
     t1, fits = pd.DataFrame(), None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -130,6 +165,7 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     parts = [f"<h1>basinlab report</h1><p class='muted'>Run directory <code>{html.escape(str(run_dir.resolve()))}</code>"
              f" · basinlab {html.escape(__version__)} · {len(tables.models)} models, {len(tables.volumes)} volume rows, "
              f"{len(tables.radii)} radii, {len(tables.measures)} measure rows.</p>",
+             _claims_section(claims) if claims is not None else "",
              "<h2>Spec</h2>", f"<pre>{html.escape(spec_text) or '(no spec.toml)'}</pre>",
              "<h2>Versions and manifest</h2>", _facts(facts),
              "<h2>Table 1: power-law exponent and test accuracy</h2>",

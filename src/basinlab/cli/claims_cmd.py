@@ -1,0 +1,71 @@
+"""``basinlab claims RUN_DIR``: the paper's claims this run can test, each with its rule and verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab run'.")]
+
+_COLOURS = {"reproduced": "green", "not reproduced": "red", "not testable here": "bright_black"}
+
+
+def _write_json(claims, target: str) -> None:
+    import json
+    import os
+
+    from basinlab.analysis.claims import claims_records
+
+    text = json.dumps(claims_records(claims), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if target == "-":
+        typer.echo(text, nl=False)
+        return
+    path = Path(target)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def claims(
+    run_dir: RunDir,
+    json_path: Annotated[str | None, typer.Option("--json", help="Write the claims as JSON to this file ('-' = stdout, "
+                                                               "instead of the table).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+) -> None:
+    """Check every claim of the basin-volume paper that RUN_DIR can test; print rule, figures and verdict."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from basinlab.analysis.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, check_claims
+
+    found = check_claims(run_dir, seed=seed)
+    if json_path == "-":
+        _write_json(found, "-")
+        return
+    if json_path is not None:
+        _write_json(found, json_path)
+    console = Console()
+    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
+        console = Console(width=200)
+    if not found:
+        console.print(f"nothing in {run_dir} is testable against the paper: it has no trained models")
+        return
+    out = Table(title=f"paper claims: {run_dir}", title_justify="left", show_lines=True)
+    for name in ("experiment", "claim", "paper", "ours", "uncertainty", "verdict"):
+        out.add_column(name, justify="left", overflow="fold")
+    for c in found:
+        verdict = escape(c.verdict) + (f"\n[dim]{escape(c.why)}[/dim]" if c.why else "")
+        out.add_row(escape(c.experiment), f"{escape(c.key)}\n[dim]{escape(c.statement)}\nrule: {escape(c.rule)}[/dim]", escape(c.paper),
+                    escape(c.ours), escape(c.uncertainty), f"[{_COLOURS[c.verdict]}]{verdict}[/]")
+    console.print(out)
+    counts = {v: sum(c.verdict == v for c in found) for v in (REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE)}
+    console.print(f"{counts[REPRODUCED]} reproduced, {counts[NOT_REPRODUCED]} not reproduced, "
+                  f"{counts[NOT_TESTABLE]} not testable here", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``claims`` to ``app``."""
+    app.command("claims")(claims)
