@@ -1,4 +1,5 @@
-"""``basinlab report RUN_DIR`` (the HTML report) and ``basinlab table RUN_DIR`` (Table 1 in the terminal)."""
+"""``basinlab report RUN_DIR`` (the HTML report), ``basinlab table RUN_DIR`` (Table 1 in the terminal) and
+``basinlab compare RUN_A RUN_B`` (two runs of one design side by side)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,52 @@ def table(
     console.print(out)
 
 
+def _print_frame(frame, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from basinlab.report.html import format_value
+
+    out = Table(title=title, title_justify="left")
+    for name in frame.columns:
+        out.add_column(str(name), justify="right")
+    for row in frame.itertuples(index=False):
+        out.add_row(*(format_value(v.item() if hasattr(v, "item") else v) for v in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)
+    console.print(out)
+
+
+def compare(
+    run_a: RunDir,
+    run_b: Annotated[Path, typer.Argument(help="A second run directory of the same design.")],
+    labels: Annotated[str, typer.Option(help="Names of the two runs in the column headers, comma-separated.")] = "a,b",
+    csv: Annotated[Path | None, typer.Option(help="Also write every matched cell (every seed) to this CSV file.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals of α.")] = 0,
+) -> None:
+    """Compare two runs of one design cell by cell: largest and median radius, their ratio b/a, and α of each."""
+    from basinlab.analysis.compare import compare_power_laws, compare_runs
+    from basinlab.errors import ConfigError
+
+    names = tuple(s.strip() for s in labels.split(","))
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise ConfigError(f"--labels {labels!r}: give two different names separated by a comma, e.g. standard,unit")
+    cells = compare_runs(run_a, run_b, labels=names)
+    if csv is not None:
+        cells.to_csv(csv, index=False)
+    a, b = names
+    keys = ["variant", "train_size", "landscape_size", "threshold"]
+    cols = [f"r_max_{a}", f"r_max_{b}", "r_max_ratio", f"r_median_{a}", f"r_median_{b}", "r_median_ratio"]
+    finite = cells.replace([float("inf"), float("-inf")], float("nan"))
+    summary = finite.groupby(keys, as_index=False)[cols].median()
+    summary.insert(len(keys), "seeds", cells.groupby(keys).size().to_numpy())
+    _print_frame(summary, f"radii, median over seeds: {a} = {run_a}, {b} = {run_b}")
+    _print_frame(compare_power_laws(run_a, run_b, labels=names, seed=seed), "power-law exponent α (95% CI over seeds)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``report`` and ``table`` to ``app``."""
+    """Add ``report``, ``table`` and ``compare`` to ``app``."""
     app.command("report")(report)
     app.command("table")(table)
+    app.command("compare")(compare)
