@@ -1,4 +1,4 @@
-"""Power law of basin volume in dataset size (METHOD.md §2): log V = slope · log D + c, α = slope / n.
+"""Power law of basin volume in dataset size (docs/method.md §2): log V = slope · log D + c, α = slope / n.
 
 Each minimum is measured in its OWN landscape (the landscape of its training set). Minima whose centre loss
 is above the threshold have log V = −∞; they are left out of the fit and counted in ``n_excluded``.

@@ -131,7 +131,7 @@ class ModelSpec:
         return json.dumps(self.to_dict(), sort_keys=True)
 
 
-# name -> (kind, hidden, options). Sizes follow METHOD.md section 2.
+# name -> (kind, hidden, options). Sizes follow docs/method.md section 2.
 PRESETS: dict[str, tuple[str, tuple[int, ...], dict[str, Any]]] = {
     "mlp": ("mlp", (256, 128), {}),                 # MNIST / Fashion-MNIST / SVHN: 235,146 params at 28x28x10
     "mlp-deep": ("mlp", (256, 256, 128), {}),

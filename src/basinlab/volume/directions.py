@@ -1,4 +1,4 @@
-"""Random, filter-normalised directions in parameter space (METHOD.md §1).
+"""Random, filter-normalised directions in parameter space (docs/method.md §1).
 
 Direction k of a measurement with seed ``s`` is drawn from its own seed ``direction_seed(s, k) = s * 1_000_003 + k``,
 so it is a pure function of (parameter shapes, θ0 for the filter norms, seed): independent of how many directions

@@ -62,7 +62,7 @@ def measure_volume(
     nonnegative_loss: bool | None = None,
     general_path: bool = False,
 ) -> VolumeResult:
-    """Monte Carlo basin volume of the minimum θ0 = ``model``'s parameters (METHOD.md §1).
+    """Monte Carlo basin volume of the minimum θ0 = ``model``'s parameters (docs/method.md §1).
 
     Args:
         model: any ``nn.Module`` with float parameters; evaluated in eval mode (its mode is restored) and never

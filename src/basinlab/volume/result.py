@@ -1,6 +1,6 @@
 """``VolumeResult``: per-direction radii of one minimum and every summary computed from them.
 
-Log-volumes are in nats, ``log mean_k exp(n·log r_k)`` with the unit-ball constant left out (METHOD.md §1).
+Log-volumes are in nats, ``log mean_k exp(n·log r_k)`` with the unit-ball constant left out (docs/method.md §1).
 Censored directions enter at their lower bound ``max_coefficient·‖P_k‖`` and are counted in every summary.
 
 File format (``save``/``load``, no pickle): one safetensors file holding the arrays ``radii`` (K, T, L) float64,
