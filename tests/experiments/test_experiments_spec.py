@@ -71,7 +71,7 @@ def test_malformed_spec_names_the_key(text, pattern):
 
 
 def test_unknown_profile_lists_available_ones():
-    with pytest.raises(ConfigError, match=r"profile 'fast' is not in this spec; use 'quick'"):
+    with pytest.raises(ConfigError, match=r"profile 'fast' is not in this spec; use 'paper', 'quick' or 'scaled'"):
         load_spec(QUICKSTART_TOML, profile="fast")
 
 
@@ -113,3 +113,43 @@ def test_every_recipe_parses_and_plans(recipe):
     assert full.get("train", 0) >= 1
     quick, _ = load_spec(recipe, profile="quick")  # every recipe has a quick profile
     assert sum(plan(quick).counts().values()) <= sum(full.values())
+
+
+PROFILES = ("paper", "scaled", "quick")
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
+def test_every_recipe_has_paper_scaled_and_quick_profiles(recipe):
+    text = recipe.read_text()
+    for name in PROFILES:
+        spec, _ = load_spec(recipe, profile=name)  # raises ConfigError when missing or invalid
+        assert plan(spec).counts().get("train", 0) >= 1, (recipe.stem, name)
+    header = text[: text.index("\nname = ")]
+    assert "Deviations of the defaults from the paper profile" in header, recipe.stem  # stated, even if "none"
+    sizes = {name: sum(plan(load_spec(recipe, profile=name)[0]).counts().values()) for name in PROFILES}
+    assert sizes["scaled"] <= sizes["paper"] and sizes["quick"] <= sizes["paper"], sizes
+
+
+# The research code's protocol for the MNIST family (docs/method.md section 4): (dataset, mean, epochs, thresholds)
+PROTOCOL = {
+    "fashion_mnist_data_size": ("fashion-mnist", 2000, (0.1, 0.05, 0.02)),
+    "mnist_data_size": ("mnist", 500, (0.1, 0.05, 0.02, 0.01)),
+}
+
+
+@pytest.mark.parametrize("stem", sorted(PROTOCOL))
+def test_paper_profile_is_the_research_codes_protocol(stem):
+    dataset, epochs, thresholds = PROTOCOL[stem]
+    spec, _ = load_spec(ROOT / "experiments" / f"{stem}.toml", profile="paper")
+    assert spec.dataset == dataset and dict(spec.dataset_options)["normalize"] == "standard"
+    assert spec.sizes == (60, 600, 2000, 6000, 20000, 60000)  # base 60 + first k, k in {0, 540, ..., 59940}
+    (variant,) = spec.variants
+    cfg = dict(variant.config)
+    assert cfg["optimizer"] == "adamw" and cfg["lr"] == 1e-3 and cfg["weight_decay"] == 0.01
+    assert cfg["batch_size"] == 0 and cfg["epochs"] == epochs and "stop_loss" not in cfg
+    assert spec.volume.thresholds == thresholds and spec.volume.directions == 500
+    assert spec.volume.filter_normalize and spec.volume.landscapes == "all"
+    default, _ = load_spec(ROOT / "experiments" / f"{stem}.toml")
+    assert default.variants == spec.variants and default.volume == spec.volume  # the defaults follow the paper
+    scaled, _ = load_spec(ROOT / "experiments" / f"{stem}.toml", profile="scaled")
+    assert scaled.variants == spec.variants and dict(scaled.dataset_options) == dict(spec.dataset_options)
