@@ -319,6 +319,16 @@ def test_grokking_claims_read_both_ways():
     assert one(claims, "grokking.test_acc_jumps").verdict == NOT_REPRODUCED
 
 
+def test_grokking_flat_loss_is_judged_at_each_threshold():
+    run = grok_run()  # training loss 0.001 at every checkpoint
+    tight = run.volumes.assign(threshold=0.0005)
+    claims = check_claims(RunTables(run.models, run.training, pd.concat([run.volumes, tight], ignore_index=True),
+                                    run.radii, run.measures))
+    flat = {c.key: c.verdict for c in by_key(claims, "grokking.train_loss_flat")}
+    assert flat == {"grokking.train_loss_flat[adamw, τ=0.0005]": NOT_REPRODUCED,
+                    "grokking.train_loss_flat[adamw, τ=0.01]": REPRODUCED}
+
+
 def test_grokking_uses_the_nearest_earlier_training_row_and_says_so():
     claim = one(check_claims(grok_run(gap=True)), "grokking.train_loss_flat")
     assert claim.verdict == REPRODUCED and "nearest earlier" in claim.why and "500" in claim.why

@@ -616,36 +616,34 @@ def _grokking(run: _Run, **_: Any) -> list[Claim]:
             if len(picked) < len(epochs):
                 missing.append(mid)
                 continue
-            tau_min = float(mrows["threshold"].min())
-            flat.append((float(picked["train_loss"].astype(float).max()), tau_min))
+            flat.append(float(picked["train_loss"].astype(float).max()))
             accs.append((float(picked["test_acc"].iloc[0]), float(picked["test_acc"].iloc[-1])))
         note = (f"training rows missing at epochs {sorted(set(fallbacks))[:6]}: the nearest earlier row used"
                 if fallbacks else "")
         why_none = ("the training table has no row at or before the checkpoint epochs of "
                     f"{len(missing)} model(s)")
-        tag = _tag(label)
         s1 = "training loss stays flat (below τ) over the measured checkpoints"
-        r1 = "the training loss at every measured checkpoint is below the lowest measured τ; reproduced iff for every model"
-        if not flat:
-            claims.append(_untestable(f"grokking.train_loss_flat{tag}", "grokking", s1, r1, "flat", why_none))
-        else:
-            ok = all(loss < t for loss, t in flat)
-            worst = max(loss for loss, _ in flat)
-            claims.append(Claim(f"grokking.train_loss_flat{tag}", "grokking", s1, r1, "flat",
-                                f"largest train loss {_g(worst, 3)}", f"{sum(loss < t for loss, t in flat)}/{len(flat)} "
-                                f"models below τ = {min(t for _, t in flat):g}", REPRODUCED if ok else NOT_REPRODUCED,
-                                note, None, worst))
+        r1 = "the training loss at every measured checkpoint is below τ; reproduced iff for every model"
+        for t in sorted(group["threshold"].unique()):
+            key = f"grokking.train_loss_flat{_tag(label, _tau(t))}"
+            if not flat:
+                claims.append(_untestable(key, "grokking", s1, r1, "flat", why_none))
+                continue
+            below = sum(loss < t for loss in flat)
+            claims.append(Claim(key, "grokking", s1, r1, "flat", f"largest train loss {_g(max(flat), 3)}",
+                                f"{below}/{len(flat)} models below τ = {t:g} at every checkpoint",
+                                REPRODUCED if below == len(flat) else NOT_REPRODUCED, note, None, max(flat)))
         for t in sorted(group["threshold"].unique()):
             claims.append(_grok_volume(stats, group[group["threshold"] == t], label, float(t)))
         s3 = "test accuracy jumps late: chance level at the first checkpoint, near perfect at the last"
         r3 = (f"test accuracy at the first measured checkpoint < {GROKKING_ACC_BEFORE:g} and at the last > "
               f"{GROKKING_ACC_AFTER:g}; reproduced iff for every model")
         if not accs:
-            claims.append(_untestable(f"grokking.test_acc_jumps{tag}", "grokking", s3, r3, "jumps late", why_none))
+            claims.append(_untestable(f"grokking.test_acc_jumps{_tag(label)}", "grokking", s3, r3, "jumps late", why_none))
         else:
             ok = all(a < GROKKING_ACC_BEFORE and b > GROKKING_ACC_AFTER for a, b in accs)
             ours = "; ".join(f"{_pct(a)} → {_pct(b)}" for a, b in accs[:4]) + (" …" if len(accs) > 4 else "")
-            claims.append(Claim(f"grokking.test_acc_jumps{tag}", "grokking", s3, r3, "jumps late", ours,
+            claims.append(Claim(f"grokking.test_acc_jumps{_tag(label)}", "grokking", s3, r3, "jumps late", ours,
                                 f"{len(accs)} model(s)", REPRODUCED if ok else NOT_REPRODUCED, note, None,
                                 min(b for _, b in accs), min(a for a, _ in accs), max(b for _, b in accs)))
     return claims
