@@ -103,3 +103,25 @@ size = 50
     vols = read_table(tmp_path / "run", "volumes").merge(models.reset_index()[["model_id", "poison"]])
     labels = {p: sorted(vols[vols["poison"] == p]["landscape"]) for p in (0, 6)}
     assert labels == {0: ["test:50", "train:40"], 6: ["own:46", "test:50", "train:40"]}
+
+
+def test_run_summary_shows_each_checkpoints_own_test_accuracy(tmp_path):
+    from experiments_testlib import TINY
+
+    spec = tmp_path / "ckpt.toml"
+    spec.write_text(TINY.replace("sizes = [20, 40, 80]", "sizes = [80]").replace(
+        "eval_every = 10", "eval_every = 10\ncheckpoint_epochs = [1, 30]").replace(
+        "[volume]", '[volume]\nepochs = "checkpoints"'))
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", str(spec), "--out", str(out), "--no-report"])
+    assert result.exit_code == 0, result.output
+    log = read_table(out, "training")
+    shown = {}
+    for line in result.output.splitlines():
+        cells = line.replace("│", " ").split()
+        if len(cells) == 9 and cells[0] == "adamw" and cells[2] in ("1", "30") and cells[4] == "0.3":
+            shown[int(cells[2])] = float(cells[-1])
+    for epoch in (1, 30):
+        expected = log.loc[log["epoch"] == epoch, "test_acc"].mean()
+        assert shown[epoch] == pytest.approx(expected, abs=6e-4), (epoch, result.output)
+    assert shown[1] != shown[30]

@@ -68,6 +68,10 @@ def _print_summary(console, summary) -> None:
         return
     df = vols.merge(models[["model_id", "variant", "train_size", "poison", "test_acc"]], on="model_id")
     by_epoch = df["epoch"].nunique() > 1 or not (df["epoch"] == -1).all()
+    if by_epoch:  # a checkpoint's test accuracy is the training log's at that epoch, not the final model's
+        log = read_table(summary.run_dir, "training")[["model_id", "epoch", "test_acc"]]
+        df = df.merge(log.rename(columns={"test_acc": "epoch_acc"}), on=["model_id", "epoch"], how="left")
+        df["test_acc"] = df["epoch_acc"].where(df["epoch"] >= 0, df["test_acc"])
     keys = ["variant", "train_size", "poison"] + (["epoch"] if by_epoch else []) + ["landscape_size", "threshold"]
     agg = df.groupby(keys, sort=True).agg(models=("model_id", "nunique"), log_volume=("log_volume", "mean"),
                                           r_max=("r_max", "mean"), test_acc=("test_acc", "mean")).reset_index()
