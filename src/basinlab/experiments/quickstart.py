@@ -17,7 +17,7 @@ QUICKSTART_TOML = """\
 # log V is dominated by the largest of the sampled radii; read it together with r_median (volumes table).
 # Profiles: paper (what the paper states for the swiss roll: MLP 5x32, AdamW with PyTorch defaults, tau 0.1,
 # 500 directions, 10 seeds, sizes over ~3 orders of magnitude; the rest is ours, as the paper does not state
-# it); scaled (sizes 40..4,000, 3 seeds, 200 directions: ~3 minutes on 2 cores); quick (what `basinlab demo`
+# it); scaled (sizes 40..4,000, 3 seeds, 200 directions: not measured yet); quick (what `basinlab demo`
 # runs). Deviations of the defaults from the paper profile: sizes span 2 orders of magnitude (40..4,000), not 3.
 name = "quickstart"
 description = "Swiss roll: basin volume of MLP minima trained on nested subsets of growing size"

@@ -33,7 +33,7 @@ th{background:#eef2f6}td:first-child,th:first-child{text-align:left}pre{backgrou
 table.facts td{text-align:left;word-break:break-word}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;color:#333}
 .note{color:#7a4b00;font-size:.85em}
-table.claims td{text-align:left;vertical-align:top}td.reproduced{background:#d8f0d8;color:#145214}
+table.claims td,table.claims th{text-align:left;vertical-align:top}td.reproduced{background:#d8f0d8;color:#145214}
 td.not-reproduced{background:#f7d7d7;color:#7a1010}td.not-testable{background:#e6e6e6;color:#444}.muted{color:#555;font-size:.9em}
 @media print{body{max-width:none}figure{break-inside:avoid}}
 """
