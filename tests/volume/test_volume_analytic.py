@@ -57,5 +57,7 @@ def test_scale_invariance_toy_filter_normalised_volume_is_independent_of_rescali
     for res in normalised[1:]:
         np.testing.assert_allclose(res.radii, normalised[0].radii, rtol=1e-6)
         assert abs(res.log_volume() - normalised[0].log_volume()) < 1e-4
+    # Without filter normalisation each ray meets the basin boundary elsewhere: per-direction radii change (the
+    # expected area of this 2-D toy does not -- quadrature gives equal areas -- so log V is not compared here).
     raw = [measure_volume(_toy(1.5 * s, 1.0 / s), x, y, filter_normalize=False, **kw) for s in (1.0, 10.0)]
-    assert abs(raw[0].log_volume() - raw[1].log_volume()) > 0.5  # without filter normalisation it changes
+    assert np.max(np.abs(np.log(raw[1].radii / raw[0].radii))) > 0.5
