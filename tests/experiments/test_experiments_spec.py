@@ -153,3 +153,14 @@ def test_paper_profile_is_the_research_codes_protocol(stem):
     assert default.variants == spec.variants and default.volume == spec.volume  # the defaults follow the paper
     scaled, _ = load_spec(ROOT / "experiments" / f"{stem}.toml", profile="scaled")
     assert scaled.variants == spec.variants and dict(scaled.dataset_options) == dict(spec.dataset_options)
+
+
+def test_volume_normalization_reaches_the_volume_tasks_only_when_set():
+    plain, _ = load_spec(BASE)
+    chosen, _ = load_spec(BASE + '[volume]\nnormalization = "elementwise"\n')
+    assert plain.volume.normalization is None and chosen.volume.normalization == "elementwise"
+    settings = [t.inputs["settings"] for t in plan(chosen).tasks if t.kind == "volume"]
+    assert settings and all(s["normalization"] == "elementwise" for s in settings)
+    assert all("normalization" not in t.inputs["settings"] for t in plan(plain).tasks if t.kind == "volume")
+    with pytest.raises(ConfigError, match=r"^volume\.normalization: 'filter' is not allowed; use .*'elementwise'"):
+        load_spec(BASE + '[volume]\nnormalization = "filter"\n')

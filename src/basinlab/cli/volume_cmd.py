@@ -36,6 +36,11 @@ def volume(
     ),
     rtol: float = typer.Option(1e-4, help="Relative tolerance of each radius."),
     no_filter_norm: bool = typer.Option(False, "--no-filter-norm", help="Plain (not filter-normalised) directions."),
+    normalization: str | None = typer.Option(
+        None, "--normalization",
+        help="Direction normalisation: rows (the paper's, default), rows_biases (also biases by |b|; invariant to "
+             "layer-wise rescaling), elementwise (every parameter by |θ0|; invariant to every positive rescaling), "
+             "none. Overrides --no-filter-norm."),
     data_dir: Path | None = typer.Option(None, help="Directory with dataset files."),
     device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
     out: Path | None = typer.Option(None, help="Where to save the result (default: next to the checkpoint)."),
@@ -75,6 +80,7 @@ def volume(
         seed=seed,
         loss=meta.get("train_config", {}).get("loss", "cross_entropy"),
         filter_normalize=not no_filter_norm,
+        normalization=normalization,
         rtol=rtol,
         landscapes=sizes,
         device=device,

@@ -137,6 +137,8 @@ def plan(spec: ExperimentSpec) -> Plan:
     settings = {"thresholds": list(vol.thresholds), "directions": vol.directions, "rtol": vol.rtol,
                 "filter_normalize": vol.filter_normalize, "max_coefficient": vol.max_coefficient,
                 "seed": vol.seed, "batch_directions": vol.batch_directions}
+    if vol.normalization is not None:  # only when set, so the task ids of specs without it stay as they were
+        settings["normalization"] = vol.normalization
     measures = {k: v for k, v in spec.measures}
     if measures:
         _validate_measures(measures)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..data.dataset import DATASET_NAMES
 from ..errors import ConfigError, describe_choices
+from ..normalization import NORMALIZATIONS
 from ._check import Table, check_float, check_int, deep_merge, join
 from .spec_train import Variant, parse_variants, train_config_kwargs
 
@@ -56,6 +57,7 @@ class VolumeSettings:
     directions: int = 500
     rtol: float = 1e-4
     filter_normalize: bool = True
+    normalization: str | None = None                   # overrides filter_normalize; see measure_volume
     max_coefficient: float | None = None
     batch_directions: int | None = None
     seed: int = 0
@@ -248,7 +250,8 @@ def _model(root: Table) -> ModelSection:
 
 
 def _volume(root: Table) -> VolumeSettings:
-    keys = ("enabled", "thresholds", "directions", "rtol", "filter_normalize", "max_coefficient", "batch_directions",
+    keys = ("enabled", "thresholds", "directions", "rtol", "filter_normalize", "normalization", "max_coefficient",
+            "batch_directions",
             "seed", "landscapes", "extra_landscapes", "epochs")
     v = root.table("volume", keys)
     thresholds = tuple(check_float(x, join("volume.thresholds", i), lo=0.0, lo_open=True)
@@ -274,6 +277,7 @@ def _volume(root: Table) -> VolumeSettings:
     return VolumeSettings(
         enabled=v.bool("enabled", True), thresholds=thresholds, directions=v.int("directions", 500, lo=1),
         rtol=v.float("rtol", 1e-4, lo=0.0, lo_open=True), filter_normalize=v.bool("filter_normalize", True),
+        normalization=v.str("normalization", None, choices=NORMALIZATIONS),
         max_coefficient=v.float("max_coefficient", None, lo=0.0, lo_open=True, none_ok=True),
         batch_directions=v.int("batch_directions", None, lo=1, none_ok=True), seed=v.int("seed", 0),
         landscapes=land, extra_landscapes=tuple(extras), epochs=v.str("epochs", "final", choices=EPOCH_CHOICES))

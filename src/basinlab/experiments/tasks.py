@@ -133,6 +133,8 @@ def volume_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -
     kwargs: dict[str, Any] = {"thresholds": tuple(s["thresholds"]), "directions": s["directions"], "seed": s["seed"],
                               "loss": loss, "filter_normalize": s["filter_normalize"], "rtol": s["rtol"],
                               "device": device}
+    if s.get("normalization") is not None:
+        kwargs["normalization"] = s["normalization"]
     if s.get("max_coefficient") is not None:
         kwargs["max_coefficient"] = s["max_coefficient"]
     if s.get("batch_directions") is not None:

@@ -18,7 +18,7 @@ __all__ = ["volume"]
 
 @register_measure(
     "volume",
-    {"threshold": 0.1, "directions": 50, "filter_normalize": True},
+    {"threshold": 0.1, "directions": 50, "filter_normalize": True, "normalization": None},
     outputs=("volume",),
     checks={"threshold": (lambda v: v > 0, "positive"), "directions": (lambda v: v >= 2, "an integer ≥ 2")},
 )
@@ -30,6 +30,7 @@ def volume(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) -
     result = measure_volume(
         model, data.inputs[:limit], data.targets[:limit], thresholds=(settings["threshold"],),
         directions=settings["directions"], seed=seed, loss=data.loss, filter_normalize=settings["filter_normalize"],
+        normalization=settings["normalization"],
     )
     return {"volume": volume_value(result, seed)}
 

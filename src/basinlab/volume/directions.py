@@ -14,8 +14,11 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..normalization import NORMALIZATIONS
 
-__all__ = ["SEED_STRIDE", "direction_seed", "random_direction", "filter_norms", "draw_directions"]
+__all__ = ["SEED_STRIDE", "NORMALIZATIONS", "direction_seed", "random_direction", "filter_norms", "direction_scales",
+           "resolve_normalization", "draw_directions"]
+
 
 SEED_STRIDE = 1_000_003  # direction k of seed s uses torch seed s * SEED_STRIDE + k
 _MAX_SEED = 2**63 - 1
@@ -44,6 +47,31 @@ def filter_norms(param: torch.Tensor) -> torch.Tensor:
     return norms.reshape((param.shape[0],) + (1,) * (param.dim() - 1))
 
 
+def resolve_normalization(normalization: str | None, filter_normalize: bool = True) -> str:
+    """The normalisation mode: ``normalization`` if given, else ``'rows'``/``'none'`` from ``filter_normalize``."""
+    if normalization is None:
+        return "rows" if filter_normalize else "none"
+    if normalization not in NORMALIZATIONS:
+        raise ConfigError(f"normalization {normalization!r} is unknown; use one of {', '.join(map(repr, NORMALIZATIONS))}")
+    return normalization
+
+
+def direction_scales(params: list[torch.Tensor], normalization: str = "rows") -> list[torch.Tensor | None]:
+    """Per-parameter factors F of ``Q = P ∘ F`` (``None`` = 1), broadcastable to each parameter's shape."""
+    mode = resolve_normalization(normalization)
+    if mode == "none":
+        return [None] * len(params)
+    if mode == "elementwise":
+        return [p.detach().abs() for p in params]
+    scales: list[torch.Tensor | None] = []
+    for p in params:
+        if p.dim() > 1:
+            scales.append(filter_norms(p))
+        else:
+            scales.append(p.detach().abs() if mode == "rows_biases" else None)
+    return scales
+
+
 def _check_params(model: nn.Module) -> list[torch.Tensor]:
     params = list(model.parameters())
     if not params:
@@ -58,20 +86,20 @@ def _check_params(model: nn.Module) -> list[torch.Tensor]:
 
 
 def random_direction(
-    model: nn.Module, seed: int, filter_normalize: bool = True
+    model: nn.Module, seed: int, filter_normalize: bool = True, *, normalization: str | None = None
 ) -> tuple[list[torch.Tensor], float]:
     """Draw ``P ~ N(0, I_n)`` and return ``(Q, ‖P‖)`` with ``Q = P ∘ F`` shaped like the parameters.
 
     P is drawn as float32 in parameter order (``model.parameters()``) from a CPU ``torch.Generator`` seeded with
     ``seed``, then cast to each parameter's dtype and moved to its device, so it is identical everywhere.
-    F holds the filter norms of θ0 (see :func:`filter_norms`) or 1 when ``filter_normalize`` is False.
+    F holds the filter norms of θ0 (see :func:`filter_norms`) or 1 when ``filter_normalize`` is False;
+    ``normalization`` (one of :data:`NORMALIZATIONS`) overrides it (see :func:`direction_scales`).
     ``‖P‖`` (float64) is the norm of the raw Gaussian before filter scaling.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED:
         raise ConfigError(f"direction seed must be an integer in [0, 2**63); got {seed!r}")
     params = _check_params(model)
-    scales = [filter_norms(p) if filter_normalize and p.dim() > 1 else None for p in params]
-    return _draw(params, scales, seed)
+    return _draw(params, direction_scales(params, resolve_normalization(normalization, filter_normalize)), seed)
 
 
 def _draw(params: list[torch.Tensor], scales: list[torch.Tensor | None], seed: int) -> tuple[list[torch.Tensor], float]:
@@ -91,7 +119,7 @@ def _draw(params: list[torch.Tensor], scales: list[torch.Tensor | None], seed: i
 
 
 def draw_directions(
-    model: nn.Module, seeds: list[int], filter_normalize: bool = True
+    model: nn.Module, seeds: list[int], filter_normalize: bool = True, *, normalization: str | None = None
 ) -> Iterator[tuple[list[torch.Tensor], float]]:
     """``random_direction(model, s, filter_normalize)`` for each ``s`` in ``seeds``, in order, bit-identical to it,
     with the filter norms of θ0 computed once.
@@ -103,6 +131,6 @@ def draw_directions(
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= _MAX_SEED:
             raise ConfigError(f"direction seed must be an integer in [0, 2**63); got {s!r}")
     params = [p.detach() for p in _check_params(model)]
-    scales = [filter_norms(p) if filter_normalize and p.dim() > 1 else None for p in params]
+    scales = direction_scales(params, resolve_normalization(normalization, filter_normalize))
     for s in seeds:
         yield _draw(params, scales, s)

@@ -25,7 +25,7 @@ from ..errors import DataError
 from ..landscape.evaluator import DEFAULT_MEMORY_BUDGET, RayEvaluator
 from ..landscape.losses import resolve_loss
 from ..runtime import resolve_device
-from .directions import direction_seed, draw_directions, random_direction
+from .directions import direction_seed, draw_directions, random_direction, resolve_normalization
 from .result import VolumeResult
 from .search import crossing_search
 from .validate import check_arguments
@@ -51,6 +51,7 @@ def measure_volume(
     seed: int = 0,
     loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "cross_entropy",
     filter_normalize: bool = True,
+    normalization: str | None = None,
     rtol: float = 1e-4,
     max_coefficient: float = DEFAULT_MAX_COEFFICIENT,
     landscapes: Sequence[int] | None = None,
@@ -70,7 +71,11 @@ def measure_volume(
         inputs, targets: data ``(N, ...)`` and ``(N,)`` int64 labels (or ``(N, C)`` float for ``'mse'``).
         thresholds: loss levels τ > 0.  directions: K.  seed: direction k uses torch seed ``seed*1_000_003 + k``.
         loss: ``'cross_entropy'``, ``'mse'`` or a callable ``(outputs (B, C), targets (B, ...)) -> (B,)``.
-        filter_normalize: scale directions by per-unit weight norms.
+        filter_normalize: scale directions by per-unit weight norms (the paper's normalisation).
+        normalization: overrides ``filter_normalize``: ``'rows'`` (the paper: weight rows/filters by their norm,
+            biases by 1), ``'rows_biases'`` (also biases by |b|: invariant to layer-wise rescaling of ReLU nets),
+            ``'elementwise'`` (every parameter by |θ0|: invariant to every positive per-neuron and per-layer
+            rescaling), ``'none'``. See docs/engine.md, "Direction normalisation".
         rtol: relative tolerance of each crossing coefficient c*.
         max_coefficient: search limit in c; no crossing below it → censored (radius is a lower bound).
         landscapes: increasing prefix sizes of the data (default: all N rows as one landscape).
@@ -98,6 +103,7 @@ def measure_volume(
         scan_points=scan_points, memory_budget=memory_budget,
     )
     loss_fn, nonneg = resolve_loss(loss, nonnegative_loss)
+    mode = resolve_normalization(normalization, bool(filter_normalize))
     first = next(model.parameters())
     dev = first.device if device is None else resolve_device(device)
     work = model if dev == first.device else copy.deepcopy(model).to(dev)
@@ -111,7 +117,7 @@ def measure_volume(
                 x = x.to(first.dtype)
             y = targets[: sizes[-1]].to(dev)
             return _measure(
-                work, x, y, loss_fn, loss, taus, sizes, int(directions), int(seed), bool(filter_normalize),
+                work, x, y, loss_fn, loss, taus, sizes, int(directions), int(seed), mode,
                 float(rtol), float(max_coefficient), batch_directions, bool(progress), int(scan_points),
                 int(memory_budget), EXIT_FACTOR * max(taus) if nonneg else None, bool(general_path),
             )
@@ -120,7 +126,7 @@ def measure_volume(
 
 
 def _measure(
-    model, x, y, loss_fn, loss, taus, sizes, n_dirs, seed, filter_normalize, rtol, max_c, batch_directions,
+    model, x, y, loss_fn, loss, taus, sizes, n_dirs, seed, normalization, rtol, max_c, batch_directions,
     progress, scan_points, memory_budget, tau_exit, general,
 ) -> VolumeResult:
     try:
@@ -128,7 +134,7 @@ def _measure(
             model, x, y, loss_fn, sizes, tau_exit=tau_exit, memory_budget=memory_budget, general=general
         )
         seeds = [direction_seed(seed, k) for k in range(n_dirs)]
-        q0, _ = random_direction(model, seeds[0], filter_normalize)
+        q0, _ = random_direction(model, seeds[0], normalization=normalization)
         ev.set_directions([q0])
         zero = torch.zeros(1, dtype=torch.float64)
         vals, _, _ = ev.evaluate(torch.zeros(1, dtype=torch.long), zero, torch.tensor([len(sizes) - 1]),
@@ -153,7 +159,7 @@ def _measure(
         batch = batch_directions
     nonfinite = 0
     k0 = 0
-    stream = draw_directions(model, seeds, filter_normalize)
+    stream = draw_directions(model, seeds, normalization=normalization)
     while k0 < n_dirs:
         # the first batch is a single pilot direction so later batches start from its crossings
         size = 1 if k0 == 0 and batch > 1 and n_dirs > 1 else min(batch, n_dirs - k0)
@@ -181,7 +187,8 @@ def _measure(
     return VolumeResult(
         radii=radii, censored=censored, seeds=np.array(seeds, dtype=np.int64), thresholds=np.array(taus),
         landscapes=np.array(sizes, dtype=np.int64), centre_loss=centre, norms=norms,
-        n_params=sum(p.numel() for p in model.parameters()), filter_normalize=filter_normalize, rtol=rtol,
+        n_params=sum(p.numel() for p in model.parameters()), filter_normalize=normalization != "none",
+        normalization=normalization, rtol=rtol,
         max_coefficient=max_c, scan_points=scan_points, loss=loss if isinstance(loss, str) else "callable",
         counts=counts,
     )

@@ -45,7 +45,8 @@ class VolumeResult:
         seeds: (K,) int64 torch seed of each direction (``seed * 1_000_003 + k``).
         thresholds: (T,) loss thresholds τ.  landscapes: (L,) prefix sizes.  centre_loss: (L,) L_D(θ0).
         norms: (K,) ‖P_k‖ of the raw Gaussians.  n_params: n.
-        filter_normalize, rtol, max_coefficient, scan_points, loss: the settings used.
+        filter_normalize, normalization, rtol, max_coefficient, scan_points, loss: the settings used
+            (``normalization`` is the direction-normalisation mode, see :func:`basinlab.volume.measure_volume`).
         counts: evaluation counts (points, point_rows, direction_rows, flops, nonfinite_points, fast_path).
     """
 
@@ -58,6 +59,7 @@ class VolumeResult:
     norms: np.ndarray
     n_params: int
     filter_normalize: bool = True
+    normalization: str = "rows"
     rtol: float = 1e-4
     max_coefficient: float = 10.0
     scan_points: int = 4
@@ -181,6 +183,7 @@ class VolumeResult:
     def _meta(self) -> dict[str, Any]:
         return {
             "n_params": int(self.n_params), "filter_normalize": bool(self.filter_normalize),
+            "normalization": str(self.normalization),
             "rtol": float(self.rtol), "max_coefficient": float(self.max_coefficient),
             "scan_points": int(self.scan_points), "loss": str(self.loss), "counts": self.counts,
         }
@@ -239,6 +242,7 @@ class VolumeResult:
             radii=arrays["radii"], censored=arrays["censored"].astype(bool), seeds=arrays["seeds"],
             thresholds=arrays["thresholds"], landscapes=arrays["landscapes"], centre_loss=arrays["centre_loss"],
             norms=arrays["norms"], n_params=int(m["n_params"]), filter_normalize=bool(m["filter_normalize"]),
+            normalization=str(m.get("normalization", "rows" if m["filter_normalize"] else "none")),
             rtol=float(m["rtol"]), max_coefficient=float(m["max_coefficient"]), scan_points=int(m["scan_points"]),
             loss=str(m["loss"]), counts=dict(m["counts"]),
         )
