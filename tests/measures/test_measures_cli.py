@@ -90,3 +90,19 @@ def test_mse_labels_become_one_hot_rows(digits_checkpoint):
     a = compute_measures(model, data, None, ["noise"], {"noise": {"draws": 2}}, seed=0, loss="mse")
     b = compute_measures(model, (data.inputs, one_hot), None, ["noise"], {"noise": {"draws": 2}}, seed=0)
     assert a[0]["value"] == b[0]["value"] and a[0]["value"] != 0
+
+
+def test_volume_command_takes_a_normalization_and_records_it(digits_checkpoint):
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+    from basinlab.volume import VolumeResult
+
+    root, _, _ = digits_checkpoint
+    out = root / "elementwise.volume.safetensors"
+    result = CliRunner().invoke(app, ["volume", str(root / "digits"), "--directions", "4", "--normalization",
+                                      "elementwise", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert VolumeResult.load(out).normalization == "elementwise"
+    bad = CliRunner().invoke(app, ["volume", str(root / "digits"), "--directions", "4", "--normalization", "filter"])
+    assert bad.exit_code != 0 and "normalization 'filter' is unknown" in str(bad.exception)
