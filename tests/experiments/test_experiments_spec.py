@@ -164,3 +164,19 @@ def test_volume_normalization_reaches_the_volume_tasks_only_when_set():
     assert all("normalization" not in t.inputs["settings"] for t in plan(plain).tasks if t.kind == "volume")
     with pytest.raises(ConfigError, match=r"^volume\.normalization: 'filter' is not allowed; use .*'elementwise'"):
         load_spec(BASE + '[volume]\nnormalization = "filter"\n')
+
+
+@pytest.mark.parametrize("text, message", [
+    ('name = "t"\n[dataset]\nname = "swiss-roll"\noptions = { n_total = 100 }\nsizes = [500]\n',
+     r"^dataset\.sizes: 500 examples asked, but the swiss-roll training split has 100; use counts up to 100"),
+    ('name = "t"\n[dataset]\nname = "fashion-mnist"\nsizes = [1000000000000]\n',
+     r"^dataset\.sizes: 1,000,000,000,000 examples asked, but the fashion-mnist training split has 60,000"),
+    ('name = "t"\n[dataset]\nname = "swiss-roll"\n[poison]\nbase_size = 5000\n',
+     r"^poison\.base_size: 5,000 examples asked, but the swiss-roll training split has 2,000"),
+    (BASE + "[volume]\nrtol = 0.5\n", r"^volume\.rtol: must be at most 0\.1, got 0\.5"),
+    (BASE + "[volume]\nseed = -1\n", r"^volume\.seed: must be at least 0, got -1"),
+])
+def test_validate_refuses_what_every_task_would_refuse(text, message):
+    """'valid' means the run can start: sizes fit the dataset, engine options are in the engine's ranges."""
+    with pytest.raises(ConfigError, match=message):
+        load_spec(text)

@@ -167,6 +167,7 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
     poison = root.table("poison", ("amounts", "base_size"))
     amounts = tuple(_int_list(poison, "amounts", [0], lo=0))
     sizes = _sizes(ds, poison)
+    _check_sizes_fit(dataset, options, sizes, "poison.base_size" if ds.raw("sizes", None) is None else ds.key("sizes"))
     return ExperimentSpec(
         name=name, description=root.str("description", ""), dataset=dataset,
         dataset_options=tuple(sorted(options.items())), data_dir=ds.str("data_dir", None),
@@ -190,6 +191,19 @@ def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
         resolve_options(name, options)
     except ConfigError as exc:
         raise ConfigError(f"dataset.options: {exc}") from None
+
+
+def _check_sizes_fit(dataset: str, options: dict[str, Any], sizes: tuple[int | float | None, ...], key: str) -> None:
+    """Training-set counts must fit in the dataset's training split (official sizes; generated sets are built)."""
+    counts = [s for s in sizes if isinstance(s, int)]
+    if not counts:
+        return
+    from ..data.sources import dataset_info
+
+    available = dataset_info(dataset, **options)["train_size"]
+    if max(counts) > available:
+        raise ConfigError(f"{key}: {max(counts):,} examples asked, but the {dataset} training split has {available:,}; "
+                          f"use counts up to {available:,} or fractions in (0, 1]")
 
 
 def _measure_keys(root: Table) -> tuple[str, ...]:
@@ -276,8 +290,8 @@ def _volume(root: Table) -> VolumeSettings:
                                     e.int("poison", 0, lo=0)))
     return VolumeSettings(
         enabled=v.bool("enabled", True), thresholds=thresholds, directions=v.int("directions", 500, lo=1),
-        rtol=v.float("rtol", 1e-4, lo=0.0, lo_open=True), filter_normalize=v.bool("filter_normalize", True),
+        rtol=v.float("rtol", 1e-4, lo=1e-12, hi=0.1), filter_normalize=v.bool("filter_normalize", True),
         normalization=v.str("normalization", None, choices=NORMALIZATIONS),
         max_coefficient=v.float("max_coefficient", None, lo=0.0, lo_open=True, none_ok=True),
-        batch_directions=v.int("batch_directions", None, lo=1, none_ok=True), seed=v.int("seed", 0),
+        batch_directions=v.int("batch_directions", None, lo=1, none_ok=True), seed=v.int("seed", 0, lo=0),
         landscapes=land, extra_landscapes=tuple(extras), epochs=v.str("epochs", "final", choices=EPOCH_CHOICES))
