@@ -23,3 +23,14 @@ def test_package_import_is_lazy():
     code = "import sys, basinlab; assert 'torch' not in sys.modules; print(basinlab.__version__)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "0.1.0"
+
+
+def test_version_flag_and_command_print_the_version():
+    from typer.testing import CliRunner
+
+    from basinlab import __version__
+    from basinlab.cli.app import app
+
+    for args in (["--version"], ["version"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0 and result.output.strip() == __version__, (args, result.output)

@@ -24,12 +24,26 @@ COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_
 
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from basinlab import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the basinlab version and exit."),
+) -> None:
+    """Measure basin volume and other loss-landscape geometry of neural-network minima."""
+
+
 @app.command()
 def version() -> None:
     """Print the basinlab version."""
-    from basinlab import __version__
-
-    typer.echo(__version__)
+    _print_version(True)
 
 
 for _name in COMMAND_MODULES:
