@@ -124,3 +124,16 @@ def test_read_table_reads_only_the_latest_plan(tmp_path):
         store.set_meta({"task_ids": [t.task_id for t in smaller.tasks]})
         execute_plan(smaller, store, make_executor("local"))
     assert list(read_table(tmp_path / "run", "measures")["value"]) == [10.0]
+
+
+def test_opening_for_status_leaves_another_process_temporaries_alone(tmp_path):
+    from basinlab.experiments import run_status
+
+    RunStore.open(tmp_path / "run").close()
+    live = tmp_path / "run" / "radii" / ".abc.parquet.0123.tmp"  # a driver's file being written right now
+    live.write_bytes(b"partial")
+    for _ in range(3):
+        run_status(tmp_path / "run")
+    assert live.read_bytes() == b"partial"
+    RunStore.open(tmp_path / "run").close()  # the driver's own open cleans what a killed run left
+    assert not live.exists()

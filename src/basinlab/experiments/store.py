@@ -47,14 +47,18 @@ class RunStore:
 
     @classmethod
     def open(cls, run_dir: str | Path, *, create: bool = True) -> RunStore:
-        """Open (and with ``create``, make) a run directory and its folders."""
+        """Open a run directory. ``create`` (the driver) makes it and its folders and deletes temporary files a
+        killed run left; ``create=False`` (``status`` and other readers) touches no file: another process may be
+        writing those temporaries right now."""
         root = Path(run_dir)
         if not create and not (root / "manifest.sqlite").is_file():
             raise ConfigError(f"{str(root)!r} is not a run directory (no manifest.sqlite); pass the --out of a run")
-        for sub in ("checkpoints", *SCHEMAS):
-            (root / sub).mkdir(parents=True, exist_ok=True)
+        if create:
+            for sub in ("checkpoints", *SCHEMAS):
+                (root / sub).mkdir(parents=True, exist_ok=True)
         store = cls(root)
-        store.remove_stale_temporaries()
+        if create:
+            store.remove_stale_temporaries()
         return store
 
     def close(self) -> None:
