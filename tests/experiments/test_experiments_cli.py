@@ -125,3 +125,20 @@ def test_run_summary_shows_each_checkpoints_own_test_accuracy(tmp_path):
         expected = log.loc[log["epoch"] == epoch, "test_acc"].mean()
         assert shown[epoch] == pytest.approx(expected, abs=6e-4), (epoch, result.output)
     assert shown[1] != shown[30]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--workers", "0"], "--workers must be a positive integer; got 0"),
+    (["--workers", "-1"], "--workers must be a positive integer; got -1"),
+    (["--executor", "bogus"], "executor 'bogus' is unknown"),
+    (["--address", "127.0.0.1:6379"], "--address is only used with --executor ray"),
+])
+def test_bad_run_options_leave_no_run_directory(tmp_path, tiny_spec, capsys, options, message):
+    from basinlab.cli.app import main
+
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(tiny_spec), "--out", str(out), *options])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith("error:") and message in err and len(err.splitlines()) == 1
+    assert not out.exists()

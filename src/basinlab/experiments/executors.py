@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import ConfigError, describe_choices
 from .plan import Task
 
-__all__ = ["TaskResult", "execute_task", "make_executor", "LocalExecutor", "ProcessExecutor", "RayExecutor",
+__all__ = ["TaskResult", "execute_task", "check_executor", "make_executor", "LocalExecutor", "ProcessExecutor", "RayExecutor",
            "EXECUTORS"]
 
 EXECUTORS = ("local", "process", "ray")
@@ -159,14 +159,19 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def make_executor(kind: str = "local", workers: int | None = None, address: str | None = None):
-    """``'local'`` (in-process), ``'process'`` (pool of ``workers``, default 2) or ``'ray'``."""
+def check_executor(kind: str = "local", workers: int | None = None, address: str | None = None) -> None:
+    """Raise :class:`ConfigError` for options :func:`make_executor` would refuse (checked before a run starts)."""
     if kind not in EXECUTORS:
         raise ConfigError(f"executor {kind!r} is unknown; use {describe_choices(EXECUTORS)}")
-    if workers is not None and workers < 1:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"--workers must be a positive integer; got {workers}")
     if address and kind != "ray":
         raise ConfigError("--address is only used with --executor ray")
+
+
+def make_executor(kind: str = "local", workers: int | None = None, address: str | None = None):
+    """``'local'`` (in-process), ``'process'`` (pool of ``workers``, default 2) or ``'ray'``."""
+    check_executor(kind, workers, address)
     if kind == "local":
         return LocalExecutor()
     if kind == "process":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .executors import TaskResult, make_executor
+from .executors import TaskResult, check_executor, make_executor
 from .plan import Plan, Task, plan
 from .spec import ExperimentSpec, load_spec
 from .store import RunStore
@@ -133,6 +133,7 @@ def run_experiment(spec_source: str | Path, out: str | Path | None = None, *, pr
     if data_dir is not None:
         spec = dataclasses.replace(spec, data_dir=str(data_dir))
     resolve_device(device)  # fail early on an unavailable device
+    check_executor(executor, workers, address)  # and on bad executor options, before the run directory exists
     tasks = plan(spec)
     if on_plan is not None:
         on_plan(tasks)
