@@ -106,3 +106,27 @@ def test_volume_command_takes_a_normalization_and_records_it(digits_checkpoint):
     assert VolumeResult.load(out).normalization == "elementwise"
     bad = CliRunner().invoke(app, ["volume", str(root / "digits"), "--directions", "4", "--normalization", "filter"])
     assert bad.exit_code != 0 and "normalization 'filter' is unknown" in str(bad.exception)
+
+
+def test_nan_weights_give_nan_with_a_reason_never_a_number(digits_checkpoint, tmp_path):
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+    from basinlab.measures.compute import NONFINITE_REASON
+    from basinlab.train import save_checkpoint
+
+    root, model, data = digits_checkpoint
+    import copy
+
+    broken = copy.deepcopy(model)
+    with torch.no_grad():
+        next(broken.parameters())[0, 0] = float("nan")
+    save_checkpoint(tmp_path / "nan", broken, {"dataset_spec": data.spec, "train_config": {"loss": "cross_entropy"}})
+    out = tmp_path / "rows.json"
+    result = CliRunner().invoke(app, ["measure", str(tmp_path / "nan"), "--measures", "pac_bayes,function_space,norms,"
+                                      "hessian_top", "--set", "function_space.directions=2", "--json", str(out)],
+                                terminal_width=250)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())  # strict JSON: NaN written as null
+    assert rows and all(r["value"] is None and r["reason"] == NONFINITE_REASON for r in rows)
+    assert "not finite" in result.output and "nan" in result.output

@@ -43,15 +43,20 @@ def measure(
     table = Table(title=f"measures of {checkpoint} in {rows[0]['landscape'] if rows else '?'} (seed {seed})")
     for col, justify in (("measure", "left"), ("value", "right"), ("± stderr", "right"), ("seconds", "right")):
         table.add_column(col, justify=justify)
+    notes = any(r.get("reason") for r in rows)
+    if notes:
+        table.add_column("why not a number", justify="left")
     previous = None
     for r in rows:
-        err = "exact" if math.isnan(r["stderr"]) else f"{r['stderr']:.4g}"
+        err = "—" if math.isnan(r["value"]) else "exact" if math.isnan(r["stderr"]) else f"{r['stderr']:.4g}"
         same = r["settings"] == previous  # outputs of one measure share its time
-        table.add_row(r["measure"], f"{r['value']:.6g}", err, "" if same else f"{r['seconds']:.2f}")
+        cells = [r["measure"], f"{r['value']:.6g}", err, "" if same else f"{r['seconds']:.2f}"]
+        table.add_row(*cells, *([r.get("reason", "")] if notes else []))
         previous = r["settings"]
     Console().print(table)
-    if json_out is not None:
-        json_out.write_text(json.dumps(rows, indent=1, default=str))
+    if json_out is not None:  # valid JSON: NaN and infinities become null
+        clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
+        json_out.write_text(json.dumps(clean, indent=1, default=str, allow_nan=False))
 
 
 def register(app: typer.Typer) -> None:

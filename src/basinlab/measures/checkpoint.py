@@ -58,7 +58,8 @@ def measure_checkpoint(
     settings: Mapping[str, Any] | None = None, seed: int = 0, init: str | Path | None = None,
     data_dir: str | Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of :func:`compute_measures` for checkpoint ``path`` (each with an extra ``seconds`` key).
+    """Rows of :func:`compute_measures` for checkpoint ``path`` (each with extra ``seconds`` and ``reason`` keys;
+    ``reason`` says why a value is NaN, '' otherwise).
 
     The landscape is ``landscape`` (``DATASET[:SIZE]``; same data seed and options as the checkpoint when the
     dataset matches) or the checkpoint's own training set; held-out data is that dataset's test split.
@@ -95,8 +96,10 @@ def measure_checkpoint(
     rows = []
     for name in resolved:
         start = time.perf_counter()
+        details: dict[str, Any] = {}
         out = compute_measures(model, train, test, [name], settings, seed, init_state=init_state,
-                               landscape=label, loss=loss)
+                               landscape=label, loss=loss, details=details)
         seconds = time.perf_counter() - start
-        rows.extend({**r, "seconds": seconds} for r in out)
+        rows.extend({**r, "seconds": seconds, "reason": str(details[r["measure"]].details.get("reason", ""))}
+                    for r in out)
     return rows

@@ -92,6 +92,15 @@ def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = N
     return MeasureData(x, y, tx, ty, loss=loss, init_state=init_state, landscape=landscape or f"train:{len(x)}")
 
 
+NONFINITE_REASON = "the weights are not finite (NaN or Inf): no measure is defined"
+
+
+def _finite_weights(model: Any) -> bool:
+    import torch
+
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 def compute_measures(
     model: Any, train_data: Any, test_data: Any, names: str | Iterable[str] | None, settings: Mapping[str, Any] | None,
     seed: int, *, init_state: Mapping[str, Any] | None = None, landscape: str | None = None, loss: str | None = None,
@@ -102,6 +111,8 @@ def compute_measures(
     Each row: ``measure`` (output name, e.g. ``'sam_avg'``), ``value``, ``stderr`` (NaN if exact),
     ``landscape`` and ``settings`` (JSON of that measure's resolved settings and the seed). The runner adds
     ``model_id`` and ``epoch``. ``details``, if given, is filled with the full :class:`MeasureValue` per row.
+    A model with a NaN or Inf weight gets NaN for every measure (``details[...].details['reason']`` says why),
+    never a number computed from them.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"measure seed must be an integer; got {seed!r}")
@@ -116,9 +127,14 @@ def compute_measures(
         variants += [(f"@a={float(a):g}", reparameterize(model, layer, float(a))) for a in factors]
     rows = []
     for suffix, net in variants:
+        finite = _finite_weights(net)
         for name in resolved:
             resolved_settings = resolve_settings(name, settings)
-            values = MEASURES[name].fn(net, data, resolved_settings, seed)
+            if finite:
+                values = MEASURES[name].fn(net, data, resolved_settings, seed)
+            else:
+                values = {out: MeasureValue(math.nan, math.nan, {"reason": NONFINITE_REASON})
+                          for out in MEASURES[name].outputs}
             text = json.dumps({**resolved_settings, "seed": seed}, sort_keys=True, default=str)
             for out_name, mv in values.items():
                 rows.append({"measure": out_name + suffix, "value": float(mv.value),
