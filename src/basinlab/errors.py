@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices"]
+__all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices", "check_name"]
 
 
 class BasinlabError(ValueError):
@@ -34,6 +34,15 @@ def describe_choices(choices: Iterable[Any]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def check_name(value: str, what: str) -> str:
+    """``value`` if it is a plain file-name component (letters, digits, '-', '_', '.'; not starting with '.'),
+    so that it stays inside the folder it names a file or folder in; else :class:`ConfigError` naming ``what``."""
+    if not value or value.startswith(".") or not all(c.isalnum() or c in "-_." for c in value):
+        raise ConfigError(f"{what}: {value!r} may contain only letters, digits, '-', '_' and '.', and may not start "
+                          "with '.' (it names a file or folder inside the output directory)")
+    return value
 
 
 def expect(condition: bool, message: str, error: type[BasinlabError] = ConfigError) -> None:

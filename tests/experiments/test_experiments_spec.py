@@ -180,3 +180,9 @@ def test_validate_refuses_what_every_task_would_refuse(text, message):
     """'valid' means the run can start: sizes fit the dataset, engine options are in the engine's ranges."""
     with pytest.raises(ConfigError, match=message):
         load_spec(text)
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "a/b", "../escaped", ""])
+def test_spec_names_stay_inside_the_runs_folder(name):
+    with pytest.raises(ConfigError, match=r"^name: .* may not start with '\.'|^name: expected a non-empty string"):
+        load_spec(BASE.replace('name = "t"', f"name = {name!r}".replace("'", '"')))

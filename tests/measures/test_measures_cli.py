@@ -130,3 +130,14 @@ def test_nan_weights_give_nan_with_a_reason_never_a_number(digits_checkpoint, tm
     rows = json.loads(out.read_text())  # strict JSON: NaN written as null
     assert rows and all(r["value"] is None and r["reason"] == NONFINITE_REASON for r in rows)
     assert "not finite" in result.output and "nan" in result.output
+
+
+def test_train_name_may_not_leave_the_output_folder(tmp_path, capsys):
+    from basinlab.cli.app import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--dataset", "swiss-roll", "--size", "20", "--epochs", "1", "--out", str(tmp_path / "out"),
+              "--name", "../../escaped"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.startswith("error: --name: '../../escaped' may contain only")
+    assert not (tmp_path / "escaped.safetensors").exists() and not list(tmp_path.rglob("*.safetensors"))

@@ -102,10 +102,12 @@ def train_command(
     """Train one model and save it as a checkpoint."""
     from basinlab.data import make_dataset
     from basinlab.data.dataset import DatasetSpec
+    from basinlab.errors import check_name
     from basinlab.models import build_model, count_parameters, model_preset
     from basinlab.runtime import limit_threads
     from basinlab.train import RichProgress, TrainConfig, save_checkpoint, train
 
+    check_name(name, "--name")
     # mse trains on one-hot rows; record that in the dataset spec so measuring rebuilds the same targets
     options = {"targets": "onehot"} if loss == "mse" else {}
     spec = DatasetSpec(name=dataset, split="train", size=_parse_size(size), seed=data_seed, poison=poison,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.dataset import DATASET_NAMES
-from ..errors import ConfigError, describe_choices
+from ..errors import ConfigError, check_name, describe_choices
 from ..normalization import NORMALIZATIONS
 from ._check import Table, check_float, check_int, deep_merge, join
 from .spec_train import Variant, parse_variants, train_config_kwargs
@@ -144,9 +144,7 @@ def _parse(data: dict[str, Any], profile: str | None, where: str) -> ExperimentS
 
 def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
     root = Table(data, "", TOP_KEYS)
-    name = root.str("name")
-    if not all(c.isalnum() or c in "-_." for c in name):
-        raise ConfigError(f"name: {name!r} may contain only letters, digits, '-', '_' and '.'")
+    name = check_name(root.str("name"), "name")
     ds = root.table("dataset", ("name", "options", "data_dir", "sizes", "test_size", "imbalance"))
     dataset = ds.str("name", choices=DATASET_NAMES)
     options = ds.raw("options", {})
