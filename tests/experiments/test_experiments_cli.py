@@ -142,3 +142,21 @@ def test_bad_run_options_leave_no_run_directory(tmp_path, tiny_spec, capsys, opt
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and err.startswith("error:") and message in err and len(err.splitlines()) == 1
     assert not out.exists()
+
+
+def test_os_and_encoding_errors_are_one_line(tmp_path, tiny_spec, capsys):
+    from basinlab.cli.app import main
+
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\x00\xff\xfe not text")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    cases = [(["validate", str(binary)], "is not UTF-8 text"),
+             (["run", str(tiny_spec), "--out", str(a_file), "--no-report"], "Not a directory"),
+             (["run", str(tiny_spec), "--out", "/proc/basinlab-nope", "--no-report"], "/proc/basinlab-nope")]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        err = capsys.readouterr().err.strip()
+        assert exc.value.code == 2 and err.startswith("error:") and message in err, (args, err)
+        assert "Traceback" not in err and len(err.splitlines()) == 1

@@ -59,6 +59,14 @@ def main(argv: list[str] | None = None) -> None:
     except BasinlabError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except OSError as exc:  # permissions, not a directory, disk full, ...: the file and the reason, no traceback
+        where = f" {exc.filename!r}" if exc.filename else ""
+        typer.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:
+        typer.echo(f"error: a text file (a spec or a config) is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                   "pass a TOML file", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted; finished work is kept and a rerun resumes", err=True)
         sys.exit(130)

@@ -106,7 +106,11 @@ def load_spec(source: str | Path, profile: str | None = None) -> tuple[Experimen
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"spec file {str(path)!r} does not exist; pass a TOML file such as experiments/quickstart.toml")
-        text = path.read_text()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"spec file {str(path)!r} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                              "pass a TOML file such as experiments/quickstart.toml") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
