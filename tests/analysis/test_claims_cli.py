@@ -87,3 +87,11 @@ def test_report_survives_a_claims_failure(tmp_path, monkeypatch):
     run = make_synthetic_run(tmp_path / "run", sizes=(50, 200), seeds=(0, 1), n_directions=4, extras=False)
     page = report_html.write_report(run, loss_slice=False, n_boot=20).read_text(encoding="utf-8")
     assert "Paper claims" not in page and "paper claims not computed: RuntimeError: boom" in page
+
+
+def test_report_refuses_a_threshold_the_run_did_not_measure(run_dir):
+    from basinlab.errors import ConfigError
+    from basinlab.report import write_report
+
+    with pytest.raises(ConfigError, match=r"--threshold -1 was not measured in .*; use one of 0\.01, 0\.1"):
+        write_report(run_dir, threshold=-1.0, loss_slice=False)

@@ -18,7 +18,7 @@ from ..analysis.measures import correlation_table
 from ..analysis.powerlaw import fit_power_law
 from ..analysis.run import load_run, read_manifest
 from ..analysis.table import format_table1, table1
-from ..errors import BasinlabError
+from ..errors import BasinlabError, ConfigError
 from .figures import make_figures
 from .style import save_figure
 
@@ -120,6 +120,11 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     """
     tables = load_run(run_dir)
     run_dir = Path(run_dir)
+    if threshold is not None and len(tables.volumes):
+        present = sorted(float(x) for x in tables.volumes["threshold"].unique())
+        if not any(math.isclose(threshold, x, rel_tol=1e-9) for x in present):
+            raise ConfigError(f"--threshold {threshold:g} was not measured in {str(run_dir)!r}; use one of "
+                              f"{', '.join(f'{x:g}' for x in present)} (or leave it out for the largest)")
     notes: list[str] = []
     claims = None
     with warnings.catch_warnings():
