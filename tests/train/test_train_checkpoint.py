@@ -152,3 +152,17 @@ def test_spec_and_weights_that_disagree(tmp_path):
     with pytest.raises(CheckpointError, match="does not fit the model"):
         load_checkpoint(weights)
     assert os.path.exists(weights)
+
+
+def test_checkpoint_files_get_the_same_mode_as_other_files(tmp_path):
+    import os
+
+    from basinlab.models import ModelSpec, build_model
+    from basinlab.train import save_checkpoint
+
+    model = build_model(ModelSpec("mlp", (2,), 2, hidden=(3,)), seed=0)
+    path = save_checkpoint(tmp_path / "m", model, {})
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    mode = lambda p: os.stat(p).st_mode & 0o777  # noqa: E731
+    assert mode(path) == mode(plain) and mode(path.with_suffix(".json")) == mode(plain)

@@ -53,11 +53,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _file_mode() -> int:
+    """0666 less the process umask: what ``open()`` gives a new file (0644 under the usual umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def _atomic_write(target: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; checkpoints get the same mode as every other file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
