@@ -141,3 +141,14 @@ def test_train_name_may_not_leave_the_output_folder(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and err.startswith("error: --name: '../../escaped' may contain only")
     assert not (tmp_path / "escaped.safetensors").exists() and not list(tmp_path.rglob("*.safetensors"))
+
+
+def test_set_takes_comma_separated_lists():
+    from basinlab.measures.checkpoint import parse_setting
+    from basinlab.measures.compute import validate_measure_settings
+
+    settings: dict = {}
+    for text in ("reparam_factors=100,0.01", "sam.rho=0.1", "examples=2000"):
+        parse_setting(text, settings)
+    assert settings == {"reparam_factors": [100, 0.01], "sam": {"rho": 0.1}, "examples": 2000}
+    assert validate_measure_settings("norms", settings) == ["norms"]  # was refused: "must be of type list"

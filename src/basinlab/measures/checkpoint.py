@@ -27,23 +27,27 @@ def parse_landscape(text: str) -> tuple[str, int | float | None]:
         raise ConfigError(f"--landscape {text!r}: SIZE must be a count (2000), a fraction (0.1) or 'all'") from None
 
 
+def _scalar(raw: str) -> Any:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
+
+
 def parse_setting(text: str, settings: dict[str, Any]) -> None:
-    """Apply ``'sam.rho=0.1'`` / ``'examples=2000'`` to ``settings`` (values: int, float, true/false, or text)."""
+    """Apply ``'sam.rho=0.1'`` / ``'examples=2000'`` / ``'reparam_factors=100,0.01'`` to ``settings``.
+
+    Values: int, float, true/false or text; a comma-separated value is a list of those.
+    """
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {text!r} must look like MEASURE.KEY=VALUE or KEY=VALUE, e.g. sam.rho=0.1")
     raw = raw.strip()
-    value: Any
-    if raw.lower() in ("true", "false"):
-        value = raw.lower() == "true"
-    else:
-        try:
-            value = int(raw)
-        except ValueError:
-            try:
-                value = float(raw)
-            except ValueError:
-                value = raw
+    value: Any = [_scalar(part.strip()) for part in raw.split(",")] if "," in raw else _scalar(raw)
     parts = key.strip().split(".")
     if len(parts) == 1:
         settings[parts[0]] = value
