@@ -49,3 +49,26 @@ def test_sigkill_then_rerun_gives_the_same_tables(tmp_path, tiny_spec):
     assert resumed.ok and resumed.counts["done"] == 12
     assert_same_tables(tmp_path / "clean", killed)
     assert not list(killed.glob("*/.*.tmp"))                  # no temporary file survives
+
+
+def test_truncated_or_deleted_outputs_rerun_their_task_and_say_so(tmp_path, tiny_spec):
+    from experiments_testlib import assert_same_tables
+
+    from basinlab.experiments import run_experiment
+
+    run_experiment(tiny_spec, tmp_path / "whole")
+    run_experiment(tiny_spec, tmp_path / "damaged")
+    radii = sorted((tmp_path / "damaged" / "radii").glob("*.parquet"))
+    data = radii[0].read_bytes()
+    radii[0].write_bytes(data[: len(data) // 2])  # truncated: no Parquet footer
+    (tmp_path / "damaged" / "volumes" / radii[1].name).unlink()  # deleted
+    ckpt = sorted((tmp_path / "damaged" / "checkpoints").glob("*.safetensors"))[0]
+    ckpt.write_bytes(ckpt.read_bytes()[:-16])  # truncated tensor data
+    events: list[tuple[str, list[str]]] = []
+    summary = run_experiment(tiny_spec, tmp_path / "damaged",
+                             on_event=lambda e, t, r: events.append((t.task_id, r)) if e == "damaged" else None)
+    assert summary.ok
+    reported = {f for _, files in events for f in files}
+    assert f"radii/{radii[0].name}" in reported and f"volumes/{radii[1].name}" in reported
+    assert f"checkpoints/{ckpt.name}" in reported
+    assert_same_tables(tmp_path / "whole", tmp_path / "damaged")

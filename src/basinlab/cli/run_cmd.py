@@ -40,6 +40,9 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
     def on_event(event, task, result) -> None:
         if event == "started":
             return
+        if event == "damaged":  # ``result`` lists the missing or truncated files; the task runs again
+            progress.console.print(f"[yellow]rerunning[/yellow] {task.label}: damaged or missing {', '.join(result)}")
+            return
         note = {"failed": "[red]failed", "skipped": "[yellow]skipped"}.get(event, "")
         progress.update(bars[task.kind], advance=1, **({"note": note} if note else {}))
         if event == "failed":

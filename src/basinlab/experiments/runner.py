@@ -46,7 +46,12 @@ def default_run_dir(spec: ExperimentSpec) -> Path:
 
 def execute_plan(tasks: Plan, store: RunStore, executor: Any, *, device: str = "cpu",
                  on_event: EventCallback | None = None) -> RunSummary:
-    """Run every not-yet-done task of ``tasks`` on ``executor``; the driver writes all results to ``store``."""
+    """Run every not-yet-done task of ``tasks`` on ``executor``; the driver writes all results to ``store``.
+
+    ``on_event(event, task, result)`` hears ``'cached'``, ``'damaged'`` (done before, but a recorded output file is
+    missing or truncated: ``result`` lists them and the task runs again), ``'started'``, ``'done'``, ``'failed'``
+    and ``'skipped'``.
+    """
     emit = on_event or (lambda *a: None)
     start = time.perf_counter()
     store.sync_plan(tasks)
@@ -55,10 +60,13 @@ def execute_plan(tasks: Plan, store: RunStore, executor: Any, *, device: str = "
     bad: set[str] = set()
     pending: list[Task] = []
     for t in tasks.tasks:
-        if store.is_done(t.task_id):
+        damaged = store.damaged_outputs(t.task_id)
+        if damaged == []:
             done.add(t.task_id)
             emit("cached", t, None)
         else:
+            if damaged:  # done before, but a file it wrote is gone or truncated: run it again, and say so
+                emit("damaged", t, damaged)
             pending.append(t)
     in_flight: dict[str, Task] = {}
     run_dir = str(store.root)

@@ -97,11 +97,16 @@ class RunStore:
 
     # ---- task states ----------------------------------------------------------------------------------
     def is_done(self, task_id: str) -> bool:
-        """Done in the database *and* every recorded output file exists."""
+        """Done in the database *and* every recorded output file exists and is whole (see :func:`file_is_whole`)."""
+        return self.damaged_outputs(task_id) == []
+
+    def damaged_outputs(self, task_id: str) -> list[str] | None:
+        """None when the task is not done in the database; else its recorded output files (relative paths) that
+        are missing or truncated -- such a task runs again."""
         row = self.conn.execute("SELECT state, outputs FROM tasks WHERE task_id = ?", (task_id,)).fetchone()
         if row is None or row[0] != "done":
-            return False
-        return all((self.root / rel).is_file() for rel in json.loads(row[1]))
+            return None
+        return [rel for rel in json.loads(row[1]) if not file_is_whole(self.root / rel)]
 
     def mark(self, task_id: str, state: str, *, error: str | None = None, outputs: Iterable[str] = ()) -> None:
         """One transaction per state change."""
@@ -144,6 +149,31 @@ class RunStore:
         """Delete temporary files left by a killed run (they are never read)."""
         for tmp in self.root.glob("*/.*.tmp"):
             tmp.unlink(missing_ok=True)
+
+
+def file_is_whole(path: Path) -> bool:
+    """The file exists and, for Parquet and safetensors, its own framing says it is complete: Parquet starts and
+    ends with ``PAR1``; a safetensors file is exactly 8 + header + the tensor bytes its header lists."""
+    try:
+        size = path.stat().st_size
+        if path.suffix == ".parquet":
+            if size < 12:
+                return False
+            with open(path, "rb") as f:
+                head = f.read(4)
+                f.seek(-4, os.SEEK_END)
+                return head == b"PAR1" and f.read(4) == b"PAR1"
+        if path.suffix == ".safetensors":
+            with open(path, "rb") as f:
+                n = int.from_bytes(f.read(8), "little")
+                if n <= 0 or 8 + n > size:
+                    return False
+                header = json.loads(f.read(n))
+            end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+            return size == 8 + n + end
+        return path.is_file()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
