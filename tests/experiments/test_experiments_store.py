@@ -137,3 +137,27 @@ def test_opening_for_status_leaves_another_process_temporaries_alone(tmp_path):
     assert live.read_bytes() == b"partial"
     RunStore.open(tmp_path / "run").close()  # the driver's own open cleans what a killed run left
     assert not live.exists()
+
+
+def test_a_second_driver_is_refused_with_the_holders_pid(tmp_path):
+    import os
+
+    from basinlab.errors import ConfigError
+
+    first = RunStore.open(tmp_path / "run")
+    with pytest.raises(ConfigError, match=rf"is being run by PID {os.getpid()} on host .*; wait for that run"):
+        RunStore.open(tmp_path / "run")
+    with RunStore.open(tmp_path / "run", create=False):  # readers (status) are not drivers
+        pass
+    first.close()
+    RunStore.open(tmp_path / "run").close()  # released on close (and by the OS when a driver dies)
+
+
+def test_a_killed_drivers_lock_does_not_block(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from basinlab.experiments import RunStore; "
+            f"RunStore.open({str(tmp_path / 'run')!r}); os.kill(os.getpid(), 9)")
+    subprocess.run([sys.executable, "-c", code], check=False)
+    RunStore.open(tmp_path / "run").close()

@@ -53,16 +53,27 @@ class RunStore:
         root = Path(run_dir)
         if not create and not (root / "manifest.sqlite").is_file():
             raise ConfigError(f"{str(root)!r} is not a run directory (no manifest.sqlite); pass the --out of a run")
+        lock = None
         if create:
             for sub in ("checkpoints", *SCHEMAS):
                 (root / sub).mkdir(parents=True, exist_ok=True)
-        store = cls(root)
+            lock = _driver_lock(root)
+        try:
+            store = cls(root)
+        except BaseException:
+            if lock is not None:
+                lock.close()
+            raise
+        store._lock = lock
         if create:
             store.remove_stale_temporaries()
         return store
 
     def close(self) -> None:
         self.conn.close()
+        if getattr(self, "_lock", None) is not None:
+            self._lock.close()  # closing the file releases the lock
+            self._lock = None
 
     def __enter__(self) -> RunStore:
         return self
@@ -149,6 +160,37 @@ class RunStore:
         """Delete temporary files left by a killed run (they are never read)."""
         for tmp in self.root.glob("*/.*.tmp"):
             tmp.unlink(missing_ok=True)
+
+
+LOCK_FILE = ".driver.lock"
+
+
+def _driver_lock(root: Path):
+    """Hold an exclusive lock on ``root/.driver.lock`` (one driver per run directory) and write who holds it.
+
+    The operating system drops the lock when its holder exits, even on ``kill -9``: a stale lock cannot block.
+    Returns the open lock file (closing it releases the lock); raises :class:`ConfigError` naming the holder.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (documented in docs/run-directory.md)
+        return None
+    import socket
+
+    handle = open(root / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held until close()
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise ConfigError(f"run directory {str(root)!r} is being run by {holder}; wait for that run to finish or "
+                          "stop it, or pass another --out") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"PID {os.getpid()} on host {socket.gethostname()}\n")
+    handle.flush()
+    return handle
 
 
 def file_is_whole(path: Path) -> bool:
