@@ -46,3 +46,14 @@ def assert_same_tables(a, b) -> None:
     for name in TABLES:
         assert len(ta[name]) > 0, name
         pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+
+
+def sleep_and_record_pid(inputs, context, run_dir):
+    """Stand-in task: writes its worker's PID to ``inputs['dir']/<i>.pid`` and sleeps (to be killed)."""
+    import os
+    import time
+    from pathlib import Path
+
+    (Path(inputs["dir"]) / f"{inputs['i']}.pid").write_text(str(os.getpid()))
+    time.sleep(60)
+    return {"tables": {}}

@@ -50,3 +50,46 @@ def test_ray_gives_the_same_tables(tmp_path, tiny_spec):
     summary = run_experiment(tiny_spec, tmp_path / "ray", executor="ray", workers=2)
     assert summary.ok, summary.failures
     assert_same_tables(tmp_path / "local", tmp_path / "ray")
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as dead)."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.slow
+def test_process_pool_workers_die_with_a_killed_driver(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    here = str(Path(__file__).parent)
+    driver = (
+        f"import sys; sys.path.insert(0, {here!r})\n"
+        "from basinlab.experiments import Plan, RunStore, Task, execute_plan, make_executor\n"
+        f"tasks = [Task.make('measures', 'experiments_testlib:sleep_and_record_pid', {{'i': i, 'dir': {str(tmp_path)!r}}})"
+        " for i in range(2)]\n"
+        f"store = RunStore.open({str(tmp_path / 'run')!r})\n"
+        "execute_plan(Plan(tasks), store, make_executor('process', 2))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", driver])
+    deadline = time.time() + 60
+    while len(list(tmp_path.glob("*.pid"))) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    pids = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while any(_alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids), pids

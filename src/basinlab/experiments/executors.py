@@ -76,15 +76,32 @@ class LocalExecutor:
         self._queue.clear()
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Make this process receive SIGKILL when its parent dies (Linux ``PR_SET_PDEATHSIG``), so a worker never
+    outlives a killed driver; exits at once if the parent is already gone. A no-op where prctl is missing."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the driver died before the call above took effect
+        os._exit(1)
+
+
 class ProcessExecutor:
-    """A pool of ``workers`` spawned processes (spawn: no inherited torch thread pools or locks)."""
+    """A pool of ``workers`` spawned processes (spawn: no inherited torch thread pools or locks) that die with
+    the driver, also on ``kill -9`` (:func:`die_with_parent`)."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.capacity = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=die_with_parent, initargs=(os.getpid(),))
         self._futures: dict[Any, str] = {}
 
     def submit(self, task: Task, run_dir: str, device: str) -> None:
