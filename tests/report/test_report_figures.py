@@ -140,3 +140,27 @@ def test_measure_frame_prefers_the_own_landscape(fixture_tables):
     both = correlation_table(pd.concat([measures, other]), fixture_tables.models)
     pd.testing.assert_frame_equal(base, both)
     assert base.set_index("measure").loc["sam_sharpness", "kendall_tau"] > 0.5  # generated as 0.5·gap·(1 + noise)
+
+
+def test_save_figure_writes_through_a_temporary_name(tmp_path, monkeypatch):
+    """An interrupted save leaves the previous figure whole, never half a file under the final name."""
+    import matplotlib.figure
+
+    from basinlab.report.style import save_figure
+
+    fig = matplotlib.figure.Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    png, svg = save_figure(fig, tmp_path, "f")
+    before = png.read_bytes()
+    calls = []
+
+    def interrupted(self, fname, **kwargs):
+        calls.append(str(fname))
+        open(fname, "wb").write(b"half a fig")  # noqa: SIM115
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(fig, tmp_path, "f")
+    assert calls and not calls[0].endswith("/f.png")
+    assert png.read_bytes() == before and svg.exists()

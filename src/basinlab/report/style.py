@@ -49,15 +49,21 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.4, height: fl
 
 
 def save_figure(fig: Figure, folder: str | Path, name: str) -> tuple[Path, Path]:
-    """Write ``name.png`` (150 dpi) and ``name.svg`` into ``folder``; returns both paths."""
+    """Write ``name.png`` (150 dpi) and ``name.svg`` into ``folder``, each to a temporary name then renamed (an
+    interrupted report never leaves half a figure); returns both paths."""
+    import os
+
     import matplotlib as mpl
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     png, svg = folder / f"{name}.png", folder / f"{name}.svg"
     with mpl.rc_context(RC):
-        fig.savefig(png, dpi=150, metadata={"Software": None})
-        fig.savefig(svg, metadata={"Date": None, "Creator": None})
+        for path, kwargs in ((png, {"dpi": 150, "metadata": {"Software": None}}),
+                             (svg, {"metadata": {"Date": None, "Creator": None}})):
+            tmp = path.with_name(f".{path.name}.tmp")
+            fig.savefig(tmp, format=path.suffix[1:], **kwargs)
+            os.replace(tmp, path)
     return png, svg
 
 
