@@ -34,3 +34,12 @@ def test_version_flag_and_command_print_the_version():
     for args in (["--version"], ["version"]):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0 and result.output.strip() == __version__, (args, result.output)
+
+
+def test_shell_completion_script_is_offered():
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+
+    result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="basinlab")
+    assert result.exit_code == 0 and "_basinlab_completion" in result.output, result.output

@@ -15,7 +15,7 @@ app = typer.Typer(
     name="basinlab",
     help="Measure basin volume and other loss-landscape geometry of neural-network minima.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
