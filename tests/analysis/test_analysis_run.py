@@ -106,3 +106,16 @@ def test_table1_when_only_checkpoint_epochs_were_measured(tmp_path):
     assert len(table) == 1
     assert np.isnan(table.loc[0, "alpha"])
     assert 0.0 <= table.loc[0, "test_acc_small"] <= table.loc[0, "test_acc_large"] <= 1.0
+
+
+def test_a_run_written_before_nonfinite_points_existed_still_reads(tmp_path):
+    import pandas as pd
+
+    from basinlab.analysis import load_run
+    from basinlab.analysis.synthetic import make_synthetic_run
+
+    run = make_synthetic_run(tmp_path / "run", extras=False, n_inf=0)
+    for file in (run / "volumes").glob("*.parquet"):
+        pd.read_parquet(file).drop(columns=["nonfinite_points"]).to_parquet(file)
+    volumes = load_run(run).volumes
+    assert len(volumes) and volumes["nonfinite_points"].isna().all()

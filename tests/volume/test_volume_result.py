@@ -100,3 +100,25 @@ def test_unknown_threshold_or_landscape_is_a_clear_error():
         res.log_volume(0.1, 61)
     with pytest.raises(ConfigError, match="threshold must be given"):
         res.log_volume()
+
+
+def test_summary_carries_the_nonfinite_loss_count():
+    import torch
+    from torch import nn
+
+    from basinlab import measure_volume
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    x = torch.randn(20, 2, dtype=torch.float64)
+    y = model(x).argmax(dim=1).detach()
+
+    def loss(out, target):  # NaN wherever the outputs grow large: far out along every ray, never at the centre
+        ce = nn.functional.cross_entropy(out, target, reduction="none")
+        return torch.where(out.abs().amax(dim=1) > 3.0, torch.full_like(ce, float("nan")), ce)
+
+    result = measure_volume(model, x, y, thresholds=(5.0,), directions=3, loss=loss)
+    summary = result.summary()
+    assert result.counts["nonfinite_points"] > 0
+    assert (summary["nonfinite_points"] == result.counts["nonfinite_points"]).all()
+    assert np.isfinite(summary["log_volume"]).all()  # NaN counts as above τ: it ends the ray, it is not a loss value

@@ -30,6 +30,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "training": ("model_id", "epoch", "train_loss", "train_acc", "test_loss", "test_acc"),
     "volumes": (
         "model_id", "epoch", "landscape", "landscape_size", "threshold", "n_params", "n_directions", "n_censored",
+        "nonfinite_points",
         "centre_loss", "log_volume", "log_volume_lo", "log_volume_hi", "r_min", "r_median", "r_mean", "r_max",
         "top_share",
     ),
@@ -37,6 +38,10 @@ TABLES: dict[str, tuple[str, ...]] = {
               "censored"),
     "measures": ("model_id", "epoch", "measure", "value", "stderr", "landscape", "settings"),
 }
+
+
+# Columns added after run directories already existed: an older run's table lacks them (read as missing values).
+LATER_COLUMNS: dict[str, tuple[str, ...]] = {"volumes": ("nonfinite_points",)}
 
 
 def as_run_dir(run_dir: str | Path) -> Path:
@@ -84,10 +89,10 @@ def read_run_table(run_dir: str | Path, name: str) -> pd.DataFrame:
                 raise DataError(f"table file {str(file)!r} is not readable Parquet ({exc}); delete it and rerun") from exc
         frames = [f for f in frames if len(f)]
         frame = pd.concat(frames, ignore_index=True) if frames else _empty(name)
-    missing = [c for c in TABLES[name] if c not in frame.columns]
+    missing = [c for c in TABLES[name] if c not in frame.columns and c not in LATER_COLUMNS.get(name, ())]
     if missing and len(frame):
         raise DataError(f"table {name!r} in {str(path)!r} lacks columns {missing}; see docs/run-directory.md")
-    for column in missing:
+    for column in [c for c in TABLES[name] if c not in frame.columns]:  # incl. LATER_COLUMNS of older runs
         frame[column] = pd.Series(dtype="object")
     return frame.reset_index(drop=True)
 

@@ -42,7 +42,7 @@ def _volume_rows(rng, model_id, epoch, label, size, threshold, n_params, base, n
         centre = threshold * 0.2
     volume = {
         "model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size, "threshold": threshold,
-        "n_params": n_params, "n_directions": n_dirs, "n_censored": 0, "centre_loss": centre, "log_volume": log_v,
+        "n_params": n_params, "n_directions": n_dirs, "n_censored": 0, "nonfinite_points": 0, "centre_loss": centre, "log_volume": log_v,
         "log_volume_lo": lo, "log_volume_hi": hi, "r_min": radius.min(), "r_median": float(np.median(radius)),
         "r_mean": radius.mean(), "r_max": radius.max(), "top_share": top,
     }

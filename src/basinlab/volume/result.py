@@ -156,6 +156,7 @@ class VolumeResult:
                 rows.append({
                     "landscape_size": int(size), "threshold": float(tau), "n_params": int(self.n_params),
                     "n_directions": int(len(self.seeds)), "n_censored": int(self.censored[:, ti, li].sum()),
+                    "nonfinite_points": int(self.counts.get("nonfinite_points", 0)),
                     "centre_loss": float(self.centre_loss[li]), "centre_above": self.centre_above(tau, size),
                     "log_volume": self.log_volume(tau, size),
                     "log_volume_lo": lo, "log_volume_hi": hi, "r_min": q["min"], "r_median": q["median"],
