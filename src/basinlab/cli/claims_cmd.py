@@ -35,7 +35,6 @@ def claims(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
 ) -> None:
     """Check every claim of the basin-volume paper that RUN_DIR can test; print rule, figures and verdict."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -47,9 +46,9 @@ def claims(
         return
     if json_path is not None:
         _write_json(found, json_path)
-    console = Console()
-    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
-        console = Console(width=200)
+    from basinlab.cli.report_cmd import wide_console
+
+    console = wide_console()
     if not found:
         console.print(f"nothing in {run_dir} is testable against the paper: it has no trained models")
         return

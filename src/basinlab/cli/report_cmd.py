@@ -31,38 +31,31 @@ def table(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
 ) -> None:
     """Print the Table-1-style summary: α (with 95% CI over seeds) and test accuracy at the smallest/largest size."""
-    from rich.console import Console
-    from rich.table import Table
-
     from basinlab.analysis import format_table1, table1
 
-    frame = format_table1(table1(run_dir, seed=seed))
-    out = Table(title=f"basinlab: {run_dir}", title_justify="left")
-    for name in frame.columns:
-        out.add_column(name, justify="left" if name in ("dataset", "variant") else "right")
-    for row in frame.itertuples(index=False):
-        out.add_row(*row)
-    console = Console()
-    if not console.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
-        console = Console(width=160)
-    console.print(out)
+    print_frame(format_table1(table1(run_dir, seed=seed)), f"basinlab: {run_dir}", left=("dataset", "variant"))
 
 
-def _print_frame(frame, title: str) -> None:
+def wide_console():
+    """A rich Console; when stdout is not a terminal (piped, captured) 200 columns wide, not squeezed into 80."""
     from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+def print_frame(frame, title: str, *, left: tuple[str, ...] = ()) -> None:
+    """Print a DataFrame as a rich table (cells via ``format_value``; columns in ``left`` left-aligned)."""
     from rich.table import Table
 
     from basinlab.report.html import format_value
 
     out = Table(title=title, title_justify="left")
     for name in frame.columns:
-        out.add_column(str(name), justify="right")
+        out.add_column(str(name), justify="left" if name in left else "right")
     for row in frame.itertuples(index=False):
         out.add_row(*(format_value(v.item() if hasattr(v, "item") else v) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)
-    console.print(out)
+    wide_console().print(out)
 
 
 def compare(
@@ -88,8 +81,8 @@ def compare(
     finite = cells.replace([float("inf"), float("-inf")], float("nan"))
     summary = finite.groupby(keys, as_index=False)[cols].median()
     summary.insert(len(keys), "seeds", cells.groupby(keys).size().to_numpy())
-    _print_frame(summary, f"radii, median over seeds: {a} = {run_a}, {b} = {run_b}")
-    _print_frame(compare_power_laws(run_a, run_b, labels=names, seed=seed), "power-law exponent α (95% CI over seeds)")
+    print_frame(summary, f"radii, median over seeds: {a} = {run_a}, {b} = {run_b}")
+    print_frame(compare_power_laws(run_a, run_b, labels=names, seed=seed), "power-law exponent α (95% CI over seeds)")
 
 
 def register(app: typer.Typer) -> None:
