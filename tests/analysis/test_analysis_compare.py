@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from basinlab.analysis.compare import compare_power_laws, compare_runs
-from basinlab.analysis.synthetic import make_synthetic_run
 from basinlab.errors import DataError
+from synthetic_run import make_synthetic_run
 
 
 def test_cells_are_matched_by_design_and_ratios_are_b_over_a(tmp_path):

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from basinlab.analysis import landscape_matrix, load_run, read_manifest, read_run_table, table1
-from basinlab.analysis.synthetic import make_synthetic_run
 from basinlab.errors import ConfigError, DataError
+from synthetic_run import make_synthetic_run
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_a_run_written_before_nonfinite_points_existed_still_reads(tmp_path):
     import pandas as pd
 
     from basinlab.analysis import load_run
-    from basinlab.analysis.synthetic import make_synthetic_run
+    from synthetic_run import make_synthetic_run
 
     run = make_synthetic_run(tmp_path / "run", extras=False, n_inf=0)
     for file in (run / "volumes").glob("*.parquet"):

@@ -8,8 +8,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from basinlab.analysis.synthetic import make_synthetic_run
 from basinlab.cli.app import app
+from synthetic_run import make_synthetic_run
 
 SUMMARY = re.compile(r"^(\d+) reproduced, (\d+) not reproduced, (\d+) not testable here$", re.MULTILINE)
 

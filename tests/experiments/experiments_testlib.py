@@ -57,3 +57,13 @@ def sleep_and_record_pid(inputs, context, run_dir):
     (Path(inputs["dir"]) / f"{inputs['i']}.pid").write_text(str(os.getpid()))
     time.sleep(60)
     return {"tables": {}}
+
+
+def short_measure(inputs, context, run_dir):
+    """Stand-in task: sleeps ``inputs['sleep']`` seconds, then returns one ``measures`` row."""
+    import time
+
+    time.sleep(inputs["sleep"])
+    return {"tables": {"measures": [{"model_id": f"m{inputs['i']}", "epoch": -1, "measure": "m",
+                                     "value": float(inputs["i"]), "stderr": float("nan"), "landscape": "train:1",
+                                     "settings": "{}"}]}}

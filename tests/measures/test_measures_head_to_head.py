@@ -72,8 +72,8 @@ def test_head_to_head_from_a_run_directory_and_its_figure(tmp_path):
     matplotlib.use("Agg")
     import pyarrow.parquet as pq
 
-    from basinlab.experiments.tables import SCHEMAS, to_arrow
     from basinlab.measures import head_to_head_from_run, plot_head_to_head
+    from basinlab.rundir import SCHEMAS, to_arrow
 
     frame = _frame(2)
     models, measures = [], []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from basinlab.analysis import load_run
-from basinlab.analysis.synthetic import make_synthetic_run
+from synthetic_run import make_synthetic_run
 
 
 @pytest.fixture(scope="session")

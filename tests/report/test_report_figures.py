@@ -11,7 +11,6 @@ import pytest
 from matplotlib.figure import Figure
 
 from basinlab.analysis import landscape_matrix, load_run
-from basinlab.analysis.synthetic import make_synthetic_run
 from basinlab.report import (
     caption,
     make_figures,
@@ -26,6 +25,7 @@ from basinlab.report import (
     plot_sam_vs_adamw,
     plot_volume_vs_size,
 )
+from synthetic_run import make_synthetic_run
 
 
 def _figures(t):

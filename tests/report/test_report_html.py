@@ -64,7 +64,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 def test_report_survives_a_bad_fit_group_and_says_why(tmp_path):
     import pandas as pd
 
-    from basinlab.analysis.synthetic import make_synthetic_run
+    from synthetic_run import make_synthetic_run
 
     run_dir = make_synthetic_run(tmp_path / "run", extras=False, sizes=(20, 60, 200), seeds=(0,), n_inf=0)
     volumes = pd.read_parquet(run_dir / "volumes" / "synthetic.parquet")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from basinlab.analysis import load_run
-from basinlab.analysis.synthetic import make_synthetic_run
 from basinlab.report.slice_run import pick_slice_models, slice_from_run
+from synthetic_run import make_synthetic_run
 
 
 def test_pick_slice_models_takes_largest_tenth_and_hundredth():

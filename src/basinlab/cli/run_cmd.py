@@ -40,8 +40,9 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
     def on_event(event, task, result) -> None:
         if event == "started":
             return
-        if event == "damaged":  # ``result`` lists the missing or truncated files; the task runs again
-            progress.console.print(f"[yellow]rerunning[/yellow] {task.label}: damaged or missing {', '.join(result)}")
+        if event == "damaged":  # ``result`` maps each missing or changed file to why; the task runs again
+            files = ", ".join(f"{path} ({why})" for path, why in result.items())
+            progress.console.print(f"[yellow]rerunning[/yellow] {task.label}: {files}", highlight=False)
             return
         note = {"failed": "[red]failed", "skipped": "[yellow]skipped"}.get(event, "")
         progress.update(bars[task.kind], advance=1, **({"note": note} if note else {}))
@@ -147,11 +148,13 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from basinlab.experiments import run_status
+        from basinlab.rundir import open_run
 
-        rows = run_status(run_dir)
+        with open_run(run_dir) as view:  # read-only: safe beside a live driver
+            rows = view.states(verify=True)
         counts = Counter((r["kind"], r["state"]) for r in rows)
         states = ["done", "pending", "running", "failed", "skipped"]
+        states += ["damaged"] if any(r["state"] == "damaged" for r in rows) else []
         table = Table(title=f"tasks in {run_dir}")
         table.add_column("kind")
         for s in states:
@@ -161,11 +164,14 @@ def register(app: typer.Typer) -> None:
         console = Console()
         console.print(table)
         for r in rows:
-            if r["state"] in ("failed", "skipped"):
+            if r["state"] in ("failed", "skipped", "damaged"):
                 console.print(f"{r['state']} {r['kind']} {r['task_id']} ({r['label']}): {r['error']}", markup=False)
         if any(r["state"] in ("running", "pending") for r in rows):
             console.print("running = being run now, or interrupted (e.g. killed); rerun the same spec with the same "
                           "--out to resume")
+        if "damaged" in states:
+            console.print("damaged = done, but a file it wrote is missing or changed since; rerun the same spec with "
+                          "the same --out to redo it")
 
     @app.command()
     def validate(

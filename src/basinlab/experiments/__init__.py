@@ -32,10 +32,11 @@ _EXPORTS: dict[str, str] = {
     "VolumeSettings": ".spec",
     "load_spec": ".spec",
     "parse_spec": ".spec",
-    "RunStore": ".store",
-    "SCHEMAS": ".tables",
-    "WALL_CLOCK_COLUMNS": ".tables",
-    "read_table": ".tables",
+    # the run directory itself lives in basinlab.rundir (readers import it from there)
+    "RunStore": "..rundir",
+    "SCHEMAS": "..rundir",
+    "WALL_CLOCK_COLUMNS": "..rundir",
+    "read_table": "..rundir",
 }
 
 __all__ = [

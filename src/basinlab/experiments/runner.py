@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..rundir import RunStore, open_run
 from .executors import TaskResult, check_executor, make_executor
 from .plan import Plan, Task, plan
 from .spec import ExperimentSpec, load_spec
-from .store import RunStore
 
 __all__ = ["RunSummary", "execute_plan", "run_experiment", "default_run_dir", "run_status"]
 
@@ -49,8 +49,8 @@ def execute_plan(tasks: Plan, store: RunStore, executor: Any, *, device: str = "
     """Run every not-yet-done task of ``tasks`` on ``executor``; the driver writes all results to ``store``.
 
     ``on_event(event, task, result)`` hears ``'cached'``, ``'damaged'`` (done before, but a recorded output file is
-    missing or truncated: ``result`` lists them and the task runs again), ``'started'``, ``'done'``, ``'failed'``
-    and ``'skipped'``.
+    missing, truncated or changed since (size or SHA-256): ``result`` maps each such relative path to why, and
+    the task runs again), ``'started'``, ``'done'``, ``'failed'`` and ``'skipped'``.
     """
     emit = on_event or (lambda *a: None)
     start = time.perf_counter()
@@ -60,13 +60,13 @@ def execute_plan(tasks: Plan, store: RunStore, executor: Any, *, device: str = "
     bad: set[str] = set()
     pending: list[Task] = []
     for t in tasks.tasks:
-        damaged = store.damaged_outputs(t.task_id)
-        if damaged == []:
+        problems = store.output_problems(t.task_id)  # None: not done; {}: done and every file intact
+        if problems == {}:
             done.add(t.task_id)
             emit("cached", t, None)
         else:
-            if damaged:  # done before, but a file it wrote is gone or truncated: run it again, and say so
-                emit("damaged", t, damaged)
+            if problems:  # done before, but a file it wrote is gone or changed: run it again, and say so
+                emit("damaged", t, problems)
             pending.append(t)
     in_flight: dict[str, Task] = {}
     run_dir = str(store.root)
@@ -95,10 +95,10 @@ def execute_plan(tasks: Plan, store: RunStore, executor: Any, *, device: str = "
             if result.ok:
                 try:
                     outputs = store.write_tables(t.task_id, result.tables) + list(result.files)
-                except Exception as exc:  # noqa: BLE001 - e.g. rows that do not fit the schema
+                    store.mark(t.task_id, "done", outputs=outputs)  # records each file's size and SHA-256
+                except Exception as exc:  # noqa: BLE001 - e.g. rows that do not fit the schema, a file not written
                     result = dataclasses.replace(result, ok=False, error=f"{type(exc).__name__}: {exc}")
                 else:
-                    store.mark(t.task_id, "done", outputs=outputs)
                     done.add(t.task_id)
                     emit("done", t, result)
                     continue
@@ -157,10 +157,11 @@ def run_experiment(spec_source: str | Path, out: str | Path | None = None, *, pr
             ex.shutdown()
 
 
-def run_status(run_dir: str | Path) -> list[dict[str, Any]]:
-    """Every task of a run directory with its state and error (see :meth:`RunStore.states`)."""
-    with RunStore.open(run_dir, create=False) as store:
-        return store.states()
+def run_status(run_dir: str | Path, *, verify: bool = True) -> list[dict[str, Any]]:
+    """Every task of a run directory with its state and error (:meth:`basinlab.rundir.RunView.states`), read
+    without writing anything; ``verify``: done tasks whose files are missing or changed show as ``'damaged'``."""
+    with open_run(run_dir) as view:
+        return view.states(verify=verify)
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tables import SCHEMAS
+from ..rundir import SCHEMAS
 
 __all__ = ["volume_rows"]
 

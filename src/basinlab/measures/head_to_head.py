@@ -83,7 +83,7 @@ def head_to_head(rows: pd.DataFrame, *, target: str = "generalization_gap",
 def head_to_head_from_run(run_dir, *, epoch: int = -1, hyperparameters: Sequence[str] | None = None) -> pd.DataFrame:
     """:func:`head_to_head` over a run directory: its ``measures`` rows joined with ``models`` and the gap
     ``train_acc − test_acc``. Axes default to the :data:`HYPERPARAMETERS` columns that take ≥ 2 values."""
-    from basinlab.experiments import read_table
+    from basinlab.rundir import read_table
 
     measures, models = read_table(run_dir, "measures"), read_table(run_dir, "models")
     if measures.empty or models.empty:

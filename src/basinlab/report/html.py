@@ -16,9 +16,10 @@ from ..analysis.claims import check_claims, claims_frame
 from ..analysis.matrix import landscape_matrix
 from ..analysis.measures import correlation_table
 from ..analysis.powerlaw import fit_power_law
-from ..analysis.run import load_run, read_manifest
+from ..analysis.run import load_run
 from ..analysis.table import format_table1, table1
 from ..errors import BasinlabError, ConfigError
+from ..rundir import read_manifest
 from .figures import make_figures
 from .style import save_figure
 

@@ -1,4 +1,5 @@
-"""A small synthetic run directory with every documented table, for tests, docs and report previews.
+"""Test fixture: a small synthetic run directory with every documented table (for analysis, claims and report
+tests), written through :mod:`basinlab.rundir` like a real run.
 
 Volumes follow a known power law: the largest log-radius of a minimum trained on D examples, in its own
 landscape, is ``alpha · log D + c`` (so log V ≈ n · alpha · log D + const), and a minimum trained on more
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .run import TABLES
+from basinlab.rundir import SCHEMAS, RunStore, atomic_write_parquet, to_arrow
 
 __all__ = ["make_synthetic_run"]
 
@@ -44,7 +44,7 @@ def _volume_rows(rng, model_id, epoch, label, size, threshold, n_params, base, n
         "model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size, "threshold": threshold,
         "n_params": n_params, "n_directions": n_dirs, "n_censored": 0, "nonfinite_points": 0, "centre_loss": centre, "log_volume": log_v,
         "log_volume_lo": lo, "log_volume_hi": hi, "r_min": radius.min(), "r_median": float(np.median(radius)),
-        "r_mean": radius.mean(), "r_max": radius.max(), "top_share": top,
+        "r_mean": radius.mean(), "r_max": radius.max(), "top_share": top, "seconds": 0.0,
     }
     radii = [{"model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size,
               "threshold": threshold, "direction": int(k), "seed": int(s), "radius": float(r), "censored": False}
@@ -87,7 +87,7 @@ def make_synthetic_run(
             "optimizer": "adamw", "batch_size": bs, "sam_rho": sam, "lr": 1e-3, "weight_decay": 0.01,
             "epochs_run": epochs, "n_params": n, "train_loss": 0.01, "train_acc": 1.0, "clean_train_loss": 0.01,
             "clean_train_acc": 1.0, "test_loss": float(2.0 - 2 * test_acc), "test_acc": float(test_acc),
-            "checkpoint": "",
+            "checkpoint": "", "train_seconds": 0.0,
         })
         for e in np.linspace(1, epochs, 5).astype(int):
             frac = e / epochs
@@ -148,17 +148,18 @@ def make_synthetic_run(
         for e in range(100, grok_epochs + 1, 100):
             add_volume(mid, "train:2800", 2800, -0.5 - 0.0008 * e, epoch=e, n=300)
     frames = {"models": models, "training": training, "volumes": volumes, "radii": radii, "measures": measures}
-    for name, rows in frames.items():
-        folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        if rows:
-            pd.DataFrame(rows, columns=list(TABLES[name])).to_parquet(folder / "synthetic.parquet", index=False)
-    (out / "spec.toml").write_text(
-        f'name = "synthetic"\n# synthetic run: alpha = {alpha}, n_params = {n_params}, seed = {seed}\n'
-        f"sizes = {list(sizes)}\nseeds = {list(seeds)}\nthresholds = {list(thresholds)}\n")
-    with sqlite3.connect(out / "manifest.sqlite") as con:
-        con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                        [("basinlab", "synthetic"), ("numpy", np.__version__), ("pandas", pd.__version__)])
-    con.close()
+    with RunStore.open(out) as store:
+        for name, rows in frames.items():
+            if rows:
+                rows = [{c: _plain(row[c]) for c, _ in SCHEMAS[name]} for row in rows]
+                atomic_write_parquet(out / name / "synthetic.parquet", to_arrow(name, rows))
+        store.write_text("spec.toml",
+                         f'name = "synthetic"\n# synthetic run: alpha = {alpha}, n_params = {n_params}, seed = {seed}\n'
+                         f"sizes = {list(sizes)}\nseeds = {list(seeds)}\nthresholds = {list(thresholds)}\n")
+        store.set_meta({"basinlab": "synthetic", "numpy": np.__version__, "pandas": pd.__version__})
     return out
+
+
+def _plain(value):
+    """numpy scalars as Python numbers (Arrow's row conversion wants them)."""
+    return value.item() if isinstance(value, np.generic) else value
