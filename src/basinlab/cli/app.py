@@ -50,15 +50,42 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"basinlab.cli.{_name}").register(app)
 
 
+def _click_exceptions():
+    """The click exception classes typer raises (typer >= 0.20 vendors click as ``typer._click``)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning :class:`basinlab.errors.BasinlabError` into a one-line message."""
+    """Entry point: run the app; bad input of any kind (a :class:`basinlab.errors.BasinlabError`, a usage error
+    of an option or argument, an OS error on a file) ends in one line ``error: ...`` on stderr and exit code 2."""
     from basinlab.errors import BasinlabError
 
+    click = _click_exceptions()
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, prog_name="basinlab", standalone_mode=False)
+    except click.NoArgsIsHelpError:  # bare 'basinlab' or a group without a command: the help, as typer shows it
+        app(args=argv, prog_name="basinlab", standalone_mode=True)
+        return
+    except click.UsageError as exc:  # bad or missing option/argument, unknown command: one line, not a box
+        where = exc.ctx.command_path if exc.ctx is not None else "basinlab"
+        message = " ".join(exc.format_message().split())
+        typer.echo(f"error: {message} (see '{where} --help')", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("interrupted; finished work is kept and a rerun resumes", err=True)
+        sys.exit(130)
     except BasinlabError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except BrokenPipeError:  # the reader of stdout went away (| head): nothing to say, as typer does
+        sys.exit(1)
     except OSError as exc:  # permissions, not a directory, disk full, ...: the file and the reason, no traceback
         where = f" {exc.filename!r}" if exc.filename else ""
         typer.echo(f"error: cannot use{where}: {exc.strerror or exc}", err=True)
@@ -70,3 +97,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted; finished work is kept and a rerun resumes", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) inside a command returns n
