@@ -6,55 +6,64 @@ from pathlib import Path
 
 import typer
 
+from basinlab.cli._options import DataDir, Device, Json, Quiet, Verbose
+
 PHASES = {"train": "training", "volume": "volume", "measures": "measures"}
 
 
 def _progress_run(spec_source: str, out: Path | None, profile: str | None, executor: str,
                   workers: int | None, address: str | None, device: str, report: bool = True,
-                  data_dir: Path | None = None) -> None:
-    """Run with one rich progress bar per phase, then print a summary table and write the report."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+                  data_dir: Path | None = None, *, resume: str = "") -> None:
+    """Run with one progress bar per phase on stderr (plain lines when stderr is not a terminal), then print a
+    summary table and write the report. ``resume`` is the command line that resumes this run (for Ctrl-C)."""
+    from basinlab.cli._progress import current, interruptible
+    from basinlab.cli.report_cmd import wide_console
+    from basinlab.experiments import default_run_dir, load_spec, run_experiment
 
-    from basinlab.experiments import run_experiment
-
-    console = Console()
-    if not console.is_terminal:  # piped or captured: wide enough for the summary table
-        console = Console(width=120)
-    progress = Progress(TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}"),
-                        console=console)
-    bars: dict[str, int] = {}
+    output = current()
+    run_dir = out if out is not None else default_run_dir(load_spec(spec_source, profile=profile)[0])
+    bars: dict = {}
+    finished = {"done": 0, "cached": 0, "total": 0}
 
     def on_plan(plan) -> None:
+        finished["total"] = len(plan.tasks)
         for kind, n in plan.counts().items():
-            bars[kind] = progress.add_task(PHASES.get(kind, kind), total=n, note="")
+            bars[kind] = group.add(PHASES.get(kind, kind), n)
 
     def on_event(event, task, result) -> None:
         if event == "started":
             return
         if event == "damaged":  # ``result`` maps each missing or changed file to why; the task runs again
             files = ", ".join(f"{path} ({why})" for path, why in result.items())
-            progress.console.print(f"[yellow]rerunning[/yellow] {task.label}: {files}", highlight=False)
+            group.print(f"rerunning {task.label}: {files}")
             return
-        note = {"failed": "[red]failed", "skipped": "[yellow]skipped"}.get(event, "")
-        progress.update(bars[task.kind], advance=1, **({"note": note} if note else {}))
+        if event in ("done", "cached"):
+            finished[event] += 1
+        if event == "cached":
+            bars[task.kind].advance(free=True)
+            return
+        state = {"failed": "failed ", "skipped": "skipped "}.get(event, "")
+        bars[task.kind].advance(note=f"{state}{task.label}")
         if event == "failed":
-            progress.console.print(f"[red]failed[/red] {task.label}: {result.error}")
+            group.print(f"failed {task.label}: {result.error}")
 
-    with progress:
-        summary = run_experiment(spec_source, out, profile=profile, executor=executor, workers=workers,
+    def kept() -> str:
+        n = finished["done"] + finished["cached"]
+        return (f"{n} of {finished['total']} tasks are done and kept in {run_dir}; the tasks that were running are "
+                f"redone; resume with: {resume or 'the same command'}")
+
+    with interruptible(kept), output.progress(unit="tasks", every=None) as group:
+        summary = run_experiment(spec_source, run_dir, profile=profile, executor=executor, workers=workers,
                                  address=address, device=device, data_dir=data_dir, on_event=on_event,
                                  on_plan=on_plan)
+    console = wide_console()
     _print_summary(console, summary)
-    report_ok = _write_report(console, summary.run_dir) if report else True
+    if report:
+        with interruptible(f"every task is done and kept in {run_dir}; write the report with: basinlab report "
+                           f"{run_dir}"):
+            report_ok = _write_report(console, summary.run_dir)
+    else:
+        report_ok = True
     if not summary.ok or not report_ok:
         raise typer.Exit(1)
 
@@ -125,33 +134,53 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def run(
-        spec: Path = typer.Argument(..., help="experiment spec (TOML), e.g. experiments/quickstart.toml"),
-        out: Path | None = typer.Option(None, "--out", help="run directory (default runs/<name>[-<profile>])"),
-        profile: str | None = typer.Option(None, "--profile", help="a profile of the spec (its profiles.<name> table), e.g. quick"),
-        executor: str = typer.Option("local", "--executor", help="local | process | ray"),
-        workers: int | None = typer.Option(None, "--workers", help="parallel workers (process pool / local Ray)"),
-        address: str | None = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)"),
-        device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
-        report: bool = typer.Option(True, "--report/--no-report", help="write the HTML report at the end"),
-        data_dir: Path | None = typer.Option(None, "--data-dir", help="dataset files folder (overrides the spec's)"),
+        spec: Path = typer.Argument(..., help="Experiment spec (TOML), e.g. experiments/quickstart.toml."),
+        out: Path | None = typer.Option(None, "--out", help="Run directory (default: runs/<name>[-<profile>])."),
+        profile: str | None = typer.Option(None, "--profile",
+                                           help="A profile of the spec (its profiles.<name> table), e.g. quick."),
+        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
+        workers: int | None = typer.Option(None, "--workers", help="Parallel workers (process pool, local Ray)."),
+        address: str | None = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)."),
+        device: Device = "cpu",
+        report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report at the end."),
+        data_dir: DataDir = None,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
     ) -> None:
         """Run every training and measurement of SPEC; a rerun resumes where the last one stopped."""
+        from basinlab.cli._progress import configure
+
+        configure(quiet, verbose)
         if workers is not None and executor == "local":
             executor = "process"
-        _progress_run(str(spec), out, profile, executor, workers, address, device, report, data_dir)
+        _progress_run(str(spec), out, profile, executor, workers, address, device, report, data_dir,
+                      resume=_resume_command(["run", str(spec)], out, profile, executor, workers, address, device)
+                      + ("" if report else " --no-report"))
 
     @app.command()
-    def status(run_dir: Path = typer.Argument(..., help="a run directory")) -> None:
-        """Show done / pending / failed tasks of a run, with the errors of failed ones."""
+    def status(
+        run_dir: Path = typer.Argument(..., help="A run directory."),
+        json_path: Json = None,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show done, pending and failed tasks of a run, with the errors of failed ones."""
         from collections import Counter
 
-        from rich.console import Console
         from rich.table import Table
 
+        from basinlab.cli._options import write_json
+        from basinlab.cli._progress import configure
+        from basinlab.cli.report_cmd import wide_console
         from basinlab.rundir import open_run
 
+        configure(quiet, verbose)
         with open_run(run_dir) as view:  # read-only: safe beside a live driver
             rows = view.states(verify=True)
+        if json_path is not None:
+            write_json(rows, json_path)
+            if json_path == "-":
+                return
         counts = Counter((r["kind"], r["state"]) for r in rows)
         states = ["done", "pending", "running", "failed", "skipped"]
         states += ["damaged"] if any(r["state"] == "damaged" for r in rows) else []
@@ -161,7 +190,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(s, justify="right")
         for kind in sorted({r["kind"] for r in rows}):
             table.add_row(kind, *[str(counts.get((kind, s), 0)) for s in states])
-        console = Console()
+        console = wide_console()
         console.print(table)
         for r in rows:
             if r["state"] in ("failed", "skipped", "damaged"):
@@ -175,12 +204,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def validate(
-        spec: Path = typer.Argument(..., help="experiment spec (TOML)"),
-        profile: str | None = typer.Option(None, "--profile", help="a profile of the spec (its profiles.<name> table)"),
+        spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
+        profile: str | None = typer.Option(None, "--profile", help="A profile of the spec (its profiles.<name> table)."),
+        quiet: Quiet = False,
+        verbose: Verbose = False,
     ) -> None:
         """Check a spec without running it and print how many tasks it plans."""
+        from basinlab.cli._progress import configure
         from basinlab.experiments import load_spec, plan
 
+        configure(quiet, verbose)
         parsed, _ = load_spec(spec, profile=profile)
         counts = plan(parsed).counts()
         detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
@@ -189,13 +222,32 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def demo(
-        out: Path | None = typer.Option(None, "--out", help="run directory (default runs/quickstart-quick)"),
-        executor: str = typer.Option("local", "--executor", help="local | process | ray"),
-        workers: int | None = typer.Option(None, "--workers", help="parallel workers"),
+        out: Path | None = typer.Option(None, "--out", help="Run directory (default: runs/quickstart-quick)."),
+        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
+        workers: int | None = typer.Option(None, "--workers", help="Parallel workers."),
+        device: Device = "cpu",
+        quiet: Quiet = False,
+        verbose: Verbose = False,
     ) -> None:
         """Run the quickstart (swiss-roll data-size experiment, quick profile) end to end (about 1.5 min on 2 cores)."""
+        from basinlab.cli._progress import configure
         from basinlab.experiments import QUICKSTART_TOML
 
+        configure(quiet, verbose)
         if workers is not None and executor == "local":
             executor = "process"
-        _progress_run(QUICKSTART_TOML, out, "quick", executor, workers, None, "cpu")
+        _progress_run(QUICKSTART_TOML, out, "quick", executor, workers, None, device,
+                      resume=_resume_command(["demo"], out, None, executor, workers, None, device))
+
+
+def _resume_command(head: list[str], out: Path | None, profile: str | None, executor: str, workers: int | None,
+                    address: str | None, device: str) -> str:
+    """The command line that resumes a run (same spec, profile and run directory)."""
+    import shlex
+
+    args = ["basinlab", *head]
+    for flag, value, default in (("--out", out, None), ("--profile", profile, None), ("--executor", executor, "local"),
+                                 ("--workers", workers, None), ("--address", address, None), ("--device", device, "cpu")):
+        if value is not None and value != default and not (head == ["demo"] and flag == "--profile"):
+            args += [flag, str(value)]
+    return shlex.join(args)

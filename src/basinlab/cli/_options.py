@@ -1,0 +1,54 @@
+"""Options every command shares, declared once so names, help and behaviour match across commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results and errors: no progress, no notes.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v",
+                                       help="Also print the library's log lines (each batch of directions, ...).")]
+Threads = Annotated[int | None, typer.Option("--threads", min=1, help="Torch threads (default: all cores).")]
+Device = Annotated[str, typer.Option("--device", help="Where to compute: cpu, cuda, cuda:N or auto.")]
+Json = Annotated[str | None, typer.Option("--json", metavar="FILE",
+                                          help="Write the result as JSON to FILE ('-': stdout, instead of the table).")]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Directory with dataset files.")]
+
+
+def json_clean(value: Any) -> Any:
+    """``value`` with NaN and infinities as None, numpy scalars as Python numbers, tuples as lists, paths as text."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def write_json(value: Any, target: str) -> None:
+    """Write ``value`` as valid JSON (NaN -> null) to stdout (``target == '-'``) or to file ``target`` (atomically)."""
+    import json
+    import os
+
+    text = json.dumps(json_clean(value), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    if target == "-":
+        typer.echo(text, nl=False)
+        return
+    path = Path(target)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def frame_records(frame) -> list[dict[str, Any]]:
+    """A DataFrame as a list of row dicts (JSON-ready after :func:`json_clean`)."""
+    return [dict(zip(map(str, frame.columns), row, strict=True)) for row in frame.itertuples(index=False)]
