@@ -31,7 +31,7 @@ from .bootstrap import bootstrap_statistic
 from .correlation import rank_correlation
 from .paper import PAPER_ACCURACY, PAPER_ALPHA, PAPER_ALPHA_THRESHOLD, PAPER_SIZE_RANGE, architecture_of
 from .powerlaw import join_models
-from .run import RunTables, load_run
+from .run import RunTables, load_run, loss_thresholds_only
 from .table import table1
 
 __all__ = [
@@ -769,7 +769,7 @@ def check_claims(run: str | Path | RunTables, *, seed: int = 0, n_boot: int = 20
     use ``n_boot`` resamples seeded by ``seed``. A section whose tables are malformed yields one
     "not testable here" claim naming the error instead of stopping the others.
     """
-    tables = run if isinstance(run, RunTables) else load_run(run)
+    tables = loss_thresholds_only(run if isinstance(run, RunTables) else load_run(run))
     if tables.models.empty:
         return []
     prepared = _prepare(tables)

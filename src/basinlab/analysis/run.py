@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import ConfigError
 from ..rundir import LATER_COLUMNS, SCHEMAS, check_run_dir, read_manifest, read_table
 
-__all__ = ["TABLES", "LATER_COLUMNS", "RunTables", "load_run", "read_run_table", "read_manifest", "as_run_dir"]
+__all__ = ["TABLES", "LATER_COLUMNS", "RunTables", "load_run", "loss_thresholds_only", "read_run_table", "read_manifest", "as_run_dir"]
 
 # Columns of each table, in the documented order (docs/run-directory.md).
 TABLES: dict[str, tuple[str, ...]] = {name: tuple(c for c, _ in cols) for name, cols in SCHEMAS.items()}
@@ -48,3 +48,14 @@ def load_run(run_dir: str | Path) -> RunTables:
     """Read every table of ``run_dir``; raises :class:`ConfigError` for a missing or empty run directory."""
     path = check_run_dir(run_dir)
     return RunTables(**{name: read_run_table(path, name) for name in TABLES}, run_dir=path)
+
+
+def loss_thresholds_only(tables: RunTables) -> RunTables:
+    """``tables`` with only the loss-threshold rows of ``volumes`` and ``radii`` (the paper's figures and claims are
+    about loss thresholds; accuracy-threshold volumes, ``threshold_kind == 'accuracy'``, are reported apart)."""
+    from dataclasses import replace
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["threshold_kind"] != "accuracy"] if "threshold_kind" in frame else frame
+
+    return replace(tables, volumes=keep(tables.volumes), radii=keep(tables.radii))

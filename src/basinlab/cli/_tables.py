@@ -29,7 +29,9 @@ def print_volume_summary(console, result) -> None:
 
     frame = result.summary()
     table = Table(title=f"basin volume  (n = {result.n_params:,} parameters, K = {len(result.seeds)} directions)")
-    for name in ("landscape", "τ", "centre loss", "log V (nats)", "95% CI", "r min", "r median", "r max",
+    accuracy = getattr(result, "threshold_kind", "loss") == "accuracy"  # levels of training accuracy
+    for name in ("landscape", "accuracy level" if accuracy else "τ", "centre error" if accuracy else "centre loss",
+                 "log V (nats)", "95% CI", "r min", "r median", "r max",
                  "top share", "censored"):
         table.add_column(name, justify="right")
     for row in frame.itertuples(index=False):

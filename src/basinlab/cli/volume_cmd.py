@@ -28,7 +28,13 @@ def volume(
     landscape: str | None = typer.Option(
         None, help="DATASET:SIZE[,SIZE...] nested landscapes; default: the checkpoint's own training set."
     ),
-    threshold: list[float] = typer.Option([0.1], help="Loss threshold tau (repeat for several)."),
+    threshold: list[float] | None = typer.Option(
+        None, help="Threshold (repeat for several): a loss tau (default 0.1) or, with --threshold-kind accuracy, a "
+                   "training-accuracy level (default 0.95)."),
+    threshold_kind: str = typer.Option(
+        "loss", "--threshold-kind",
+        help="loss: a ray leaves the basin where the loss exceeds tau; accuracy: where training accuracy falls "
+             "below the level (the research code's accuracy threshold)."),
     directions: int = typer.Option(500, min=1, help="Number of random directions K."),
     seed: int = typer.Option(0, help="Direction seed (direction k is a pure function of seed and k)."),
     data_seed: int | None = typer.Option(
@@ -75,7 +81,8 @@ def volume(
         model,
         data.inputs,
         data.targets,
-        thresholds=tuple(threshold),
+        thresholds=tuple(threshold) if threshold else ((0.95,) if threshold_kind == "accuracy" else (0.1,)),
+        threshold_kind=threshold_kind,
         directions=directions,
         seed=seed,
         loss=meta.get("train_config", {}).get("loss", "cross_entropy"),

@@ -64,6 +64,7 @@ class VolumeSettings:
     landscapes: str | tuple[int | float, ...] = "own"   # 'own' | 'all' | explicit sizes
     extra_landscapes: tuple[LandscapeSpec, ...] = ()
     epochs: str = "final"                              # 'final' | 'checkpoints' | 'all'
+    accuracy_thresholds: tuple[float, ...] = ()         # training-accuracy levels (threshold_kind 'accuracy')
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,10 @@ def _model(root: Table) -> ModelSection:
 def _volume(root: Table) -> VolumeSettings:
     keys = ("enabled", "thresholds", "directions", "rtol", "filter_normalize", "normalization", "max_coefficient",
             "batch_directions",
-            "seed", "landscapes", "extra_landscapes", "epochs")
+            "seed", "landscapes", "extra_landscapes", "epochs", "accuracy_thresholds")
     v = root.table("volume", keys)
+    accuracy = tuple(check_float(x, join("volume.accuracy_thresholds", i), lo=0.0, hi=1.0, lo_open=True)
+                     for i, x in enumerate(v.list("accuracy_thresholds", [], nonempty=False)))
     thresholds = tuple(check_float(x, join("volume.thresholds", i), lo=0.0, lo_open=True)
                        for i, x in enumerate(v.list("thresholds", [0.1])))
     land = v.raw("landscapes", "own")
@@ -296,4 +299,5 @@ def _volume(root: Table) -> VolumeSettings:
         normalization=v.str("normalization", None, choices=NORMALIZATIONS),
         max_coefficient=v.float("max_coefficient", None, lo=0.0, lo_open=True, none_ok=True),
         batch_directions=v.int("batch_directions", None, lo=1, none_ok=True), seed=v.int("seed", 0, lo=0),
-        landscapes=land, extra_landscapes=tuple(extras), epochs=v.str("epochs", "final", choices=EPOCH_CHOICES))
+        landscapes=land, extra_landscapes=tuple(extras), epochs=v.str("epochs", "final", choices=EPOCH_CHOICES),
+        accuracy_thresholds=accuracy)

@@ -147,6 +147,13 @@ def volume_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -
         v, r = volume_rows(result, members, inputs["model_id"], inputs["epoch"], time.perf_counter() - start)
         volumes += v
         radii += r
+        if s.get("accuracy_thresholds"):  # the research code's accuracy-threshold volume, same engine
+            start = time.perf_counter()
+            result = measure_volume(model, base.inputs, targets, landscapes=sorted(members), **{
+                **kwargs, "thresholds": tuple(s["accuracy_thresholds"]), "threshold_kind": "accuracy"})
+            v, r = volume_rows(result, members, inputs["model_id"], inputs["epoch"], time.perf_counter() - start)
+            volumes += v
+            radii += r
     return {"tables": {"volumes": volumes, "radii": radii}}
 
 

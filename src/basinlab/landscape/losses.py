@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 
-__all__ = ["LossFn", "resolve_loss", "points_cross_entropy"]
+__all__ = ["LossFn", "resolve_loss", "points_cross_entropy", "zero_one_error"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -43,6 +43,16 @@ def mse(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         targets = F.one_hot(targets, outputs.shape[-1]).to(outputs.dtype)
     diff = outputs - targets.reshape(outputs.shape).to(outputs.dtype)
     return diff.pow(2).reshape(outputs.shape[0], -1).mean(dim=1)
+
+
+def zero_one_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """1.0 where the prediction ``argmax(outputs)`` misses the target, else 0.0, per sample (so the mean over samples is
+    1 − accuracy). Targets are int64 class labels (B,) or (B, C) scores (their argmax is the class); a sample with a
+    non-finite output counts as an error."""
+    flat = outputs.reshape(outputs.shape[0], -1)
+    labels = targets if not targets.dtype.is_floating_point else targets.reshape(targets.shape[0], -1).argmax(dim=1)
+    wrong = flat.argmax(dim=1) != labels.reshape(-1)
+    return (wrong | ~torch.isfinite(flat).all(dim=1)).to(outputs.dtype)
 
 
 _BUILTIN = {"cross_entropy": cross_entropy, "mse": mse}

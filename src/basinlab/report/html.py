@@ -16,7 +16,7 @@ from ..analysis.claims import check_claims, claims_frame
 from ..analysis.matrix import landscape_matrix
 from ..analysis.measures import correlation_table
 from ..analysis.powerlaw import fit_power_law
-from ..analysis.run import load_run
+from ..analysis.run import load_run, loss_thresholds_only
 from ..analysis.table import format_table1, table1
 from ..errors import BasinlabError, ConfigError
 from ..rundir import read_manifest
@@ -121,6 +121,10 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     """
     tables = load_run(run_dir)
     run_dir = Path(run_dir)
+    # figures, fits and claims are about loss thresholds; accuracy-threshold volumes get their own table
+    kinds = tables.volumes.get("threshold_kind", pd.Series("loss", index=tables.volumes.index))
+    accuracy = tables.volumes[kinds == "accuracy"]
+    tables = loss_thresholds_only(tables)
     if threshold is not None and len(tables.volumes):
         present = sorted(float(x) for x in tables.volumes["threshold"].unique())
         if not any(math.isclose(threshold, x, rel_tol=1e-9) for x in present):
@@ -187,6 +191,13 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
                   "columns: landscape size. Own minimum not the largest in "
                   f"<b>{matrix.violations}</b> of {len(matrix.checks)} (seed, landscape) pairs.</p>",
                   _table(matrix.values, index=True, index_name="trained on \\ landscape")]
+    if len(accuracy):
+        cols = ["model_id", "epoch", "landscape", "threshold", "centre_loss", "log_volume", "log_volume_lo",
+                "log_volume_hi", "r_median", "r_max", "n_censored"]
+        parts += ["<h2>Accuracy-threshold volumes</h2>",
+                  "<p class='muted'>threshold = training-accuracy level: a ray leaves the basin where accuracy falls "
+                  "below it; centre_loss = the centre's error rate (1 − accuracy).</p>",
+                  _table(accuracy[cols].rename(columns={"threshold": "accuracy level", "centre_loss": "centre error"}))]
     if corr is not None:
         parts += ["<h2>Measures vs generalisation gap (train_acc − test_acc)</h2>", _table(corr)]
     parts.append("<h2>Figures</h2>")

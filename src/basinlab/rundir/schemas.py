@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import ConfigError, describe_choices
 
-__all__ = ["SCHEMAS", "LATER_COLUMNS", "WALL_CLOCK_COLUMNS", "OPTIONAL_COLUMNS", "check_table_name", "to_arrow",
+__all__ = ["SCHEMAS", "LATER_COLUMNS", "LATER_DEFAULTS", "WALL_CLOCK_COLUMNS", "OPTIONAL_COLUMNS", "check_table_name", "to_arrow",
            "empty_frame"]
 
 _S, _I, _F, _B = "string", "int64", "float64", "bool"
@@ -21,18 +21,22 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "training": [("model_id", _S), ("epoch", _I), ("train_loss", _F), ("train_acc", _F), ("test_loss", _F),
                  ("test_acc", _F)],
     "volumes": [("model_id", _S), ("epoch", _I), ("landscape", _S), ("landscape_size", _I), ("threshold", _F),
-                ("n_params", _I), ("n_directions", _I), ("n_censored", _I), ("nonfinite_points", _I),
+                ("threshold_kind", _S), ("n_params", _I), ("n_directions", _I), ("n_censored", _I), ("nonfinite_points", _I),
                 ("centre_loss", _F), ("log_volume", _F), ("log_volume_lo", _F), ("log_volume_hi", _F),
                 ("r_min", _F), ("r_median", _F), ("r_mean", _F), ("r_max", _F), ("top_share", _F), ("seconds", _F)],
     "radii": [("model_id", _S), ("epoch", _I), ("landscape", _S), ("landscape_size", _I), ("threshold", _F),
-              ("direction", _I), ("seed", _I), ("radius", _F), ("censored", _B)],
+              ("threshold_kind", _S), ("direction", _I), ("seed", _I), ("radius", _F), ("censored", _B)],
     "measures": [("model_id", _S), ("epoch", _I), ("measure", _S), ("value", _F), ("stderr", _F),
                  ("landscape", _S), ("settings", _S)],
 }
 # Columns that hold wall-clock times: they differ between otherwise identical runs.
 WALL_CLOCK_COLUMNS = ("train_seconds", "seconds")
 # Columns added after run directories already existed: an older run's table lacks them (read as missing values).
-LATER_COLUMNS: dict[str, tuple[str, ...]] = {"volumes": ("nonfinite_points",)}
+LATER_COLUMNS: dict[str, tuple[str, ...]] = {"volumes": ("nonfinite_points", "threshold_kind"),
+                                             "radii": ("threshold_kind",)}
+# The value a later column has in rows written before it existed (others read as missing values):
+# every volume of an older run is a loss-threshold volume.
+LATER_DEFAULTS: dict[str, Any] = {"threshold_kind": "loss"}
 # Columns a readable table may lack (filled with missing values): the later ones and the wall-clock times.
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(c for c, _ in cols if c in WALL_CLOCK_COLUMNS or c in LATER_COLUMNS.get(name, ()))

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ConfigError, DataError
 from .layout import MANIFEST, SPEC
-from .schemas import OPTIONAL_COLUMNS, SCHEMAS, check_table_name, empty_frame
+from .schemas import LATER_DEFAULTS, OPTIONAL_COLUMNS, SCHEMAS, check_table_name, empty_frame
 
 __all__ = ["read_table", "read_manifest", "planned_task_ids", "check_run_dir"]
 
@@ -86,6 +86,8 @@ def read_table(run_dir: str | Path, name: str):
     for column in columns:
         if column not in frame.columns:
             frame[column] = None
+        if column in LATER_DEFAULTS:  # rows of files written before the column existed
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), LATER_DEFAULTS[column])
     return frame[columns + [c for c in frame.columns if c not in columns]].reset_index(drop=True)
 
 

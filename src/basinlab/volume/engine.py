@@ -15,6 +15,7 @@ import copy
 import logging
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,14 +24,14 @@ from torch import nn
 
 from ..errors import DataError
 from ..landscape.evaluator import DEFAULT_MEMORY_BUDGET, RayEvaluator
-from ..landscape.losses import resolve_loss
+from ..landscape.losses import resolve_loss, zero_one_error
 from ..runtime import resolve_device
 from .directions import direction_seed, draw_directions, random_direction, resolve_normalization
 from .result import VolumeResult
 from .search import crossing_search
-from .validate import check_arguments
+from .validate import check_arguments, error_level
 
-__all__ = ["measure_volume", "DEFAULT_MAX_COEFFICIENT", "DEFAULT_SCAN_POINTS"]
+__all__ = ["measure_volume", "EngineSettings", "DEFAULT_MAX_COEFFICIENT", "DEFAULT_SCAN_POINTS"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,33 @@ DEFAULT_SCAN_POINTS = 8  # resolution < 13% of c*: as fine as the paper's grid a
 EXIT_FACTOR = 2.0  # early exit once a partial sum proves the mean loss > EXIT_FACTOR·max(τ): points just above τ
 # stay exact, so the refinement keeps its fast interpolation steps
 ROWS_PER_BATCH = 16384  # auto batch: about this many (direction x example) rows of B_k per batch
+MAX_BATCH_DIRECTIONS = 64  # auto batch: at most this many directions
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Validated settings of one :func:`measure_volume` call, as the engine uses them.
+
+    ``levels`` are the crossing levels on the evaluated quantity: the loss thresholds τ, or, for
+    ``threshold_kind='accuracy'``, the error rates ``1 − level`` (:func:`~.validate.error_level`; a ray leaves the basin where the training error
+    rises above ``1 − level``, i.e. the accuracy falls below the level). ``thresholds`` are the values as given."""
+
+    thresholds: tuple[float, ...]
+    levels: tuple[float, ...]
+    threshold_kind: str
+    sizes: tuple[int, ...]
+    directions: int
+    seed: int
+    normalization: str
+    rtol: float
+    max_coefficient: float
+    scan_points: int
+    batch_directions: int | None
+    memory_budget: int
+    tau_exit: float | None  # early-exit level (EXIT_FACTOR·max level), None without early exit
+    progress: bool
+    general_path: bool
+    loss_name: str
 
 
 def measure_volume(
@@ -62,6 +90,7 @@ def measure_volume(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     nonnegative_loss: bool | None = None,
     general_path: bool = False,
+    threshold_kind: str = "loss",
 ) -> VolumeResult:
     """Monte Carlo basin volume of the minimum θ0 = ``model``'s parameters (docs/method.md §1).
 
@@ -69,7 +98,8 @@ def measure_volume(
         model: any ``nn.Module`` with float parameters; evaluated in eval mode (its mode is restored) and never
             modified. ``nn.Sequential`` MLP/CNN chains use the exact first-layer fast path.
         inputs, targets: data ``(N, ...)`` and ``(N,)`` int64 labels (or ``(N, C)`` float for ``'mse'``).
-        thresholds: loss levels τ > 0.  directions: K.  seed: direction k uses torch seed ``seed*1_000_003 + k``.
+        thresholds: loss levels τ > 0 (or accuracy levels in (0, 1] with ``threshold_kind='accuracy'``).
+        directions: K.  seed: direction k uses torch seed ``seed*1_000_003 + k``.
         loss: ``'cross_entropy'``, ``'mse'`` or a callable ``(outputs (B, C), targets (B, ...)) -> (B,)``.
         filter_normalize: scale directions by per-unit weight norms (the paper's normalisation).
         normalization: overrides ``filter_normalize``: ``'rows'`` (the paper: weight rows/filters by their norm,
@@ -93,6 +123,11 @@ def measure_volume(
         nonnegative_loss: allow early exit (proven above τ from a partial sum); default True for built-in losses,
             False for callables.
         general_path: force the general ``torch.func`` path (for testing the fast path).
+        threshold_kind: ``'loss'`` (default: c* is the first c where the mean loss exceeds τ) or ``'accuracy'``
+            (the research code's accuracy threshold: c* is the first c where the training accuracy falls below the
+            level, i.e. the error rate ``1 − accuracy`` exceeds ``1 − level``; ``loss`` is then not used, the
+            predicted class is ``argmax`` of the outputs, and the result's ``centre_loss`` holds the centre's error
+            rate). Same engine, ladders and guarantees.
 
     Precision: the model runs in its parameter dtype (float32 models in float32); per-sample losses are summed
     in float64. Returns a :class:`VolumeResult`.
@@ -100,10 +135,23 @@ def measure_volume(
     taus, sizes = check_arguments(
         model, inputs, targets, thresholds=thresholds, directions=directions, seed=seed, rtol=rtol,
         max_coefficient=max_coefficient, landscapes=landscapes, batch_directions=batch_directions,
-        scan_points=scan_points, memory_budget=memory_budget,
+        scan_points=scan_points, memory_budget=memory_budget, threshold_kind=threshold_kind,
     )
-    loss_fn, nonneg = resolve_loss(loss, nonnegative_loss)
-    mode = resolve_normalization(normalization, bool(filter_normalize))
+    if threshold_kind == "accuracy":
+        loss_fn, nonneg = zero_one_error, True
+        levels = [error_level(a) for a in taus]
+    else:
+        loss_fn, nonneg = resolve_loss(loss, nonnegative_loss)
+        levels = list(taus)
+    settings = EngineSettings(
+        thresholds=tuple(taus), levels=tuple(levels), threshold_kind=threshold_kind, sizes=tuple(sizes),
+        directions=int(directions), seed=int(seed),
+        normalization=resolve_normalization(normalization, bool(filter_normalize)), rtol=float(rtol),
+        max_coefficient=float(max_coefficient), scan_points=int(scan_points), batch_directions=batch_directions,
+        memory_budget=int(memory_budget), tau_exit=EXIT_FACTOR * max(levels) if nonneg and max(levels) > 0 else None,
+        progress=bool(progress), general_path=bool(general_path),
+        loss_name=loss if isinstance(loss, str) else "callable",
+    )
     first = next(model.parameters())
     dev = first.device if device is None else resolve_device(device)
     work = model if dev == first.device else copy.deepcopy(model).to(dev)
@@ -116,25 +164,29 @@ def measure_volume(
             if x.dtype.is_floating_point:  # float inputs run in the parameters' dtype; integer ones stay
                 x = x.to(first.dtype)
             y = targets[: sizes[-1]].to(dev)
-            return _measure(
-                work, x, y, loss_fn, loss, taus, sizes, int(directions), int(seed), mode,
-                float(rtol), float(max_coefficient), batch_directions, bool(progress), int(scan_points),
-                int(memory_budget), EXIT_FACTOR * max(taus) if nonneg else None, bool(general_path),
-            )
+            return _measure(work, x, y, loss_fn, settings)
     finally:
         model.train(was_training)
 
 
-def _measure(
-    model, x, y, loss_fn, loss, taus, sizes, n_dirs, seed, normalization, rtol, max_c, batch_directions,
-    progress, scan_points, memory_budget, tau_exit, general,
-) -> VolumeResult:
+def _batch_size(settings: EngineSettings, ev: RayEvaluator) -> int:
+    """Directions per batch: as set, or about ``ROWS_PER_BATCH`` direction×example rows within the memory budget."""
+    if settings.batch_directions is not None:
+        return settings.batch_directions
+    n = settings.sizes[-1]
+    per_dir = n * max(1, int(ev.backend.width)) * ev.itemsize
+    return max(1, min(MAX_BATCH_DIRECTIONS, ROWS_PER_BATCH // n, settings.memory_budget // per_dir))
+
+
+def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settings: EngineSettings) -> VolumeResult:
+    s = settings
+    sizes = list(s.sizes)
     try:
         ev = RayEvaluator(
-            model, x, y, loss_fn, sizes, tau_exit=tau_exit, memory_budget=memory_budget, general=general
+            model, x, y, loss_fn, sizes, tau_exit=s.tau_exit, memory_budget=s.memory_budget, general=s.general_path
         )
-        seeds = [direction_seed(seed, k) for k in range(n_dirs)]
-        q0, _ = random_direction(model, seeds[0], normalization=normalization)
+        seeds = [direction_seed(s.seed, k) for k in range(s.directions)]
+        q0, _ = random_direction(model, seeds[0], normalization=s.normalization)
         ev.set_directions([q0])
         zero = torch.zeros(1, dtype=torch.float64)
         vals, _, _ = ev.evaluate(torch.zeros(1, dtype=torch.long), zero, torch.tensor([len(sizes) - 1]),
@@ -144,22 +196,18 @@ def _measure(
             raise
         raise DataError(
             f"the model cannot evaluate inputs of shape {tuple(x.shape)} with targets of shape "
-            f"{tuple(y.shape)} and loss {loss!r}: {exc}"
+            f"{tuple(y.shape)} and loss {s.loss_name!r}: {exc}"
         ) from exc
     centre = vals[0].numpy().copy()
-    n_t, n_l = len(taus), len(sizes)
+    n_dirs, n_t, n_l = s.directions, len(s.levels), len(sizes)
     radii = np.zeros((n_dirs, n_t, n_l))
     censored = np.zeros((n_dirs, n_t, n_l), dtype=bool)
     norms = np.zeros(n_dirs)
     finished: dict[tuple[int, int], list[float]] = {(t, li): [] for t in range(n_t) for li in range(n_l)}
-    if batch_directions is None:
-        per_dir = sizes[-1] * max(1, int(ev.backend.width)) * ev.itemsize
-        batch = max(1, min(64, ROWS_PER_BATCH // sizes[-1], memory_budget // per_dir))
-    else:
-        batch = batch_directions
+    batch = _batch_size(s, ev)
     nonfinite = 0
     k0 = 0
-    stream = draw_directions(model, seeds, normalization=normalization)
+    stream = draw_directions(model, seeds, normalization=s.normalization)
     while k0 < n_dirs:
         # the first batch is a single pilot direction so later batches start from its crossings
         size = 1 if k0 == 0 and batch > 1 and n_dirs > 1 else min(batch, n_dirs - k0)
@@ -169,7 +217,7 @@ def _measure(
         for j, k in enumerate(ks):
             norms[k] = drawn[j][1]
         guesses = {key: (statistics.median(v) if v else None) for key, v in finished.items()}
-        out, bad = _run_batch(ev, len(ks), taus, centre, guesses, max_c, rtol, scan_points)
+        out, bad = _run_batch(ev, len(ks), s, centre, guesses)
         nonfinite += bad
         for (j, t, li), (c_star, cens) in out.items():
             radii[ks[j], t, li] = c_star * norms[ks[j]]
@@ -177,7 +225,7 @@ def _measure(
             if c_star > 0 and not cens:
                 finished[(t, li)].append(c_star)
         k0 += size
-        if progress:
+        if s.progress:
             log.info("volume: %d/%d directions done", k0, n_dirs)
     stream.close()
     counts: dict[str, Any] = {
@@ -185,31 +233,31 @@ def _measure(
         "flops": ev.flops, "nonfinite_points": nonfinite, "fast_path": bool(ev.fast), "batch_directions": batch,
     }
     return VolumeResult(
-        radii=radii, censored=censored, seeds=np.array(seeds, dtype=np.int64), thresholds=np.array(taus),
+        radii=radii, censored=censored, seeds=np.array(seeds, dtype=np.int64), thresholds=np.array(s.thresholds),
         landscapes=np.array(sizes, dtype=np.int64), centre_loss=centre, norms=norms,
-        n_params=sum(p.numel() for p in model.parameters()), filter_normalize=normalization != "none",
-        normalization=normalization, rtol=rtol,
-        max_coefficient=max_c, scan_points=scan_points, loss=loss if isinstance(loss, str) else "callable",
-        counts=counts,
+        n_params=sum(p.numel() for p in model.parameters()), filter_normalize=s.normalization != "none",
+        normalization=s.normalization, rtol=s.rtol, max_coefficient=s.max_coefficient, scan_points=s.scan_points,
+        loss=s.loss_name, counts=counts, threshold_kind=s.threshold_kind,
     )
 
 
-def _run_batch(ev, n_k, taus, centre, guesses, max_c, rtol, scan_points):
+def _run_batch(ev: RayEvaluator, n_k: int, settings: EngineSettings, centre: np.ndarray, guesses: dict):
     """Run every search of one direction batch; returns ``{(j, t, l): (c_star, censored)}`` and the number of
     evaluated points with a non-finite loss."""
     n_l = len(centre)
+    s = settings
     memo: list[dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in range(n_k)]
     results: dict[tuple[int, int, int], tuple[float, bool]] = {}
     gens, reqs = {}, {}
     seen: dict[tuple[int, int, int], set[float]] = {}  # points each search knows
     for j in range(n_k):
-        for t, tau in enumerate(taus):
+        for t, tau in enumerate(s.levels):
             for li in range(n_l):
                 if not centre[li] <= tau:  # centre above τ (or not finite): volume 0
                     results[(j, t, li)] = (0.0, False)
                     continue
                 g = crossing_search(
-                    tau, max_c=max_c, rtol=rtol, scan_points=scan_points, guess=guesses[(t, li)],
+                    tau, max_c=s.max_coefficient, rtol=s.rtol, scan_points=s.scan_points, guess=guesses[(t, li)],
                     centre=float(centre[li]),
                 )
                 gens[(j, t, li)] = g

@@ -48,6 +48,9 @@ class VolumeResult:
         filter_normalize, normalization, rtol, max_coefficient, scan_points, loss: the settings used
             (``normalization`` is the direction-normalisation mode, see :func:`basinlab.volume.measure_volume`).
         counts: evaluation counts (points, point_rows, direction_rows, flops, nonfinite_points, fast_path).
+        threshold_kind: ``'loss'`` (thresholds are losses τ) or ``'accuracy'`` (thresholds are training-accuracy
+            levels; a ray leaves the basin where accuracy falls below the level; ``centre_loss`` holds the centre's
+            error rate 1 − accuracy).
     """
 
     radii: np.ndarray
@@ -65,6 +68,15 @@ class VolumeResult:
     scan_points: int = 4
     loss: str = "cross_entropy"
     counts: dict[str, Any] = field(default_factory=dict)
+    threshold_kind: str = "loss"
+
+    def _level(self, ti: int) -> float:
+        """The crossing level on the evaluated quantity: τ for loss thresholds, the error rate ``1 − level`` for
+        accuracy thresholds (``centre_loss`` then holds the centre's error rate)."""
+        from .validate import error_level
+
+        t = float(self.thresholds[ti])
+        return error_level(t) if self.threshold_kind == "accuracy" else t
 
     # -- indexing -------------------------------------------------------------------------------------------
     def _index(self, threshold: float | None, landscape: int | None) -> tuple[int, int]:
@@ -89,7 +101,7 @@ class VolumeResult:
     def centre_above(self, threshold: float | None = None, landscape: int | None = None) -> bool:
         """True when θ0 is not a minimum of that landscape at τ (its volume is 0)."""
         ti, li = self._index(threshold, landscape)
-        return not bool(self.centre_loss[li] <= self.thresholds[ti])
+        return not bool(self.centre_loss[li] <= self._level(ti))
 
     def _log_terms(self, ti: int, li: int) -> np.ndarray:
         with np.errstate(divide="ignore"):
@@ -154,7 +166,8 @@ class VolumeResult:
                 lo, hi = self.bootstrap_ci(tau, size, n_boot=n_boot, seed=seed)
                 q = self.quantiles(tau, size)
                 rows.append({
-                    "landscape_size": int(size), "threshold": float(tau), "n_params": int(self.n_params),
+                    "landscape_size": int(size), "threshold": float(tau), "threshold_kind": self.threshold_kind,
+                    "n_params": int(self.n_params),
                     "n_directions": int(len(self.seeds)), "n_censored": int(self.censored[:, ti, li].sum()),
                     "nonfinite_points": int(self.counts.get("nonfinite_points", 0)),
                     "centre_loss": float(self.centre_loss[li]), "centre_above": self.centre_above(tau, size),
@@ -174,6 +187,7 @@ class VolumeResult:
         return pd.DataFrame({
             "landscape_size": self.landscapes[ll.ravel()].astype(np.int64),
             "threshold": self.thresholds[tt.ravel()].astype(np.float64),
+            "threshold_kind": np.full(k * t * l_, self.threshold_kind, dtype=object),
             "direction": kk.ravel().astype(np.int64),
             "seed": self.seeds[kk.ravel()].astype(np.int64),
             "radius": self.radii.ravel(),
@@ -187,6 +201,7 @@ class VolumeResult:
             "normalization": str(self.normalization),
             "rtol": float(self.rtol), "max_coefficient": float(self.max_coefficient),
             "scan_points": int(self.scan_points), "loss": str(self.loss), "counts": self.counts,
+            "threshold_kind": str(self.threshold_kind),
         }
 
     def _arrays(self) -> dict[str, np.ndarray]:
@@ -245,5 +260,5 @@ class VolumeResult:
             norms=arrays["norms"], n_params=int(m["n_params"]), filter_normalize=bool(m["filter_normalize"]),
             normalization=str(m.get("normalization", "rows" if m["filter_normalize"] else "none")),
             rtol=float(m["rtol"]), max_coefficient=float(m["max_coefficient"]), scan_points=int(m["scan_points"]),
-            loss=str(m["loss"]), counts=dict(m["counts"]),
+            loss=str(m["loss"]), counts=dict(m["counts"]), threshold_kind=str(m.get("threshold_kind", "loss")),
         )

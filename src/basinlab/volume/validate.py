@@ -11,7 +11,16 @@ from torch import nn
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["check_arguments"]
+__all__ = ["check_arguments", "THRESHOLD_KINDS", "error_level"]
+
+THRESHOLD_KINDS = ("loss", "accuracy")  # a crossing is the loss rising above τ, or the accuracy falling below a level
+ACCURACY_SLACK = 1e-9  # error rates within this of 1 − level count as at the level (float rounding of 1 − level)
+
+
+def error_level(accuracy: float) -> float:
+    """The error-rate level of an accuracy level: accuracy < level ⟺ error rate > ``error_level(level)``, for fewer
+    than 10⁹ examples (an accuracy exactly at the level is not below it, whatever the rounding of ``1 − level``)."""
+    return 1.0 - accuracy + ACCURACY_SLACK
 
 
 def _positive_int(name: str, value: Any, allow_none: bool = False) -> None:
@@ -24,7 +33,7 @@ def _positive_int(name: str, value: Any, allow_none: bool = False) -> None:
 def check_arguments(
     model: nn.Module, inputs: Any, targets: Any, *, thresholds: Sequence[float], directions: int, seed: int,
     rtol: float, max_coefficient: float, landscapes: Sequence[int] | None, batch_directions: int | None,
-    scan_points: int, memory_budget: int,
+    scan_points: int, memory_budget: int, threshold_kind: str = "loss",
 ) -> tuple[list[float], list[int]]:
     """Validate the arguments; returns ``(thresholds, landscape sizes)`` as plain lists."""
     if not isinstance(model, nn.Module):
@@ -44,10 +53,15 @@ def check_arguments(
             f"inputs have {inputs.shape[0]} rows but targets have shape {tuple(targets.shape)}; "
             "they must have the same number of rows"
         )
+    if threshold_kind not in THRESHOLD_KINDS:
+        raise ConfigError(f"threshold_kind {threshold_kind!r} is unknown; use one of {', '.join(map(repr, THRESHOLD_KINDS))}")
     if isinstance(thresholds, (int, float)):
         thresholds = [thresholds]
     taus = [float(t) for t in thresholds]
-    if not taus or any(not (math.isfinite(t) and t > 0) for t in taus):
+    if threshold_kind == "accuracy":
+        if not taus or any(not 0 < t <= 1 for t in taus):
+            raise ConfigError(f"accuracy thresholds must be a non-empty list of accuracies in (0, 1]; got {list(thresholds)!r}")
+    elif not taus or any(not (math.isfinite(t) and t > 0) for t in taus):
         raise ConfigError(f"thresholds must be a non-empty list of finite losses > 0; got {list(thresholds)!r}")
     if len(set(taus)) != len(taus):
         raise ConfigError(f"thresholds must be distinct; got {taus!r}")
