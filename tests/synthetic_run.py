@@ -41,13 +41,13 @@ def _volume_rows(rng, model_id, epoch, label, size, threshold, n_params, base, n
         top = float(np.exp(terms.max() - np.logaddexp.reduce(terms)))
         centre = threshold * 0.2
     volume = {
-        "model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size, "threshold": threshold,
+        "model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size, "threshold": threshold, "threshold_kind": "loss",
         "n_params": n_params, "n_directions": n_dirs, "n_censored": 0, "nonfinite_points": 0, "centre_loss": centre, "log_volume": log_v,
         "log_volume_lo": lo, "log_volume_hi": hi, "r_min": radius.min(), "r_median": float(np.median(radius)),
         "r_mean": radius.mean(), "r_max": radius.max(), "top_share": top, "seconds": 0.0,
     }
     radii = [{"model_id": model_id, "epoch": epoch, "landscape": label, "landscape_size": size,
-              "threshold": threshold, "direction": int(k), "seed": int(s), "radius": float(r), "censored": False}
+              "threshold": threshold, "threshold_kind": "loss", "direction": int(k), "seed": int(s), "radius": float(r), "censored": False}
              for k, (s, r) in enumerate(zip(seeds, radius, strict=True))]
     return volume, radii
 

@@ -118,13 +118,14 @@ def test_old_runs_without_later_or_wall_clock_columns_read(tmp_path):
     (tmp_path / "volumes").mkdir()
     (tmp_path / "spec.toml").write_text('name = "old"\n')
     row = {"model_id": "m", "epoch": -1, "landscape": "train:10", "landscape_size": 10, "threshold": 0.1,
-           "n_params": 5, "n_directions": 4, "n_censored": 0, "nonfinite_points": 0, "centre_loss": 0.01,
+           "threshold_kind": "loss", "n_params": 5, "n_directions": 4, "n_censored": 0, "nonfinite_points": 0, "centre_loss": 0.01,
            "log_volume": -3.0, "log_volume_lo": -4.0, "log_volume_hi": -2.0, "r_min": 0.1, "r_median": 0.2,
            "r_mean": 0.2, "r_max": 0.3, "top_share": 0.5, "seconds": 1.0}
-    table = to_arrow("volumes", [row]).drop_columns(["nonfinite_points", "seconds"])
+    table = to_arrow("volumes", [row]).drop_columns(["nonfinite_points", "seconds", "threshold_kind"])
     pq.write_table(table, tmp_path / "volumes" / "old.parquet")
     frame = read_table(tmp_path, "volumes")
     assert frame["nonfinite_points"].isna().all() and frame["seconds"].isna().all()
+    assert list(frame["threshold_kind"]) == ["loss"]  # older runs measured loss thresholds only
     assert frame.loc[0, "log_volume"] == -3.0
     pq.write_table(pa.table({"model_id": ["m"]}), tmp_path / "volumes" / "old.parquet")
     with pytest.raises(DataError, match="lacks columns"):
