@@ -1,9 +1,12 @@
-"""Each measure of the ``measures`` table against generalisation, over the run's final models (issue 6)."""
+"""The one correlation harness: every measure of the ``measures`` table against generalisation, over a run's
+final models (Kendall τ, Spearman ρ with p-values, granulated Kendall Ψ). The report, the studies and the tests
+all use :func:`correlation_table`; the gap is :func:`generalization_gap`; the axes are :data:`HYPERPARAMETERS`."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +14,8 @@ import pandas as pd
 from ..errors import ConfigError
 from .correlation import granulated_kendall, rank_correlation
 
-__all__ = ["TARGETS", "measure_frame", "correlation_table"]
+__all__ = ["TARGETS", "HYPERPARAMETERS", "generalization_gap", "measure_frame", "correlation_table",
+           "correlation_table_from_run"]
 
 # target name -> how it is computed from the models table (all "bigger = generalises worse" except test_acc)
 TARGETS = {
@@ -20,7 +24,16 @@ TARGETS = {
     "test_loss": "test loss (nats)",
     "test_acc": "test accuracy (fraction)",
 }
+# models-table columns that may vary across a study: granulated-Kendall axes when they take ≥ 2 values
 HYPERPARAMETERS = ("train_size", "batch_size", "sam_rho", "lr", "weight_decay", "optimizer", "poison", "variant")
+
+
+def generalization_gap(models: pd.DataFrame) -> pd.Series:
+    """The generalisation gap ``train_acc − test_acc`` per row of a ``models`` table (fractions in [0, 1])."""
+    missing = [c for c in ("train_acc", "test_acc") if c not in models.columns]
+    if missing:
+        raise ConfigError(f"generalization_gap needs columns {missing} in the models table")
+    return models["train_acc"] - models["test_acc"]
 
 
 def measure_frame(measures: pd.DataFrame, models: pd.DataFrame, *, epoch: int = -1) -> pd.DataFrame:
@@ -41,7 +54,7 @@ def measure_frame(measures: pd.DataFrame, models: pd.DataFrame, *, epoch: int = 
     wide = rows.pivot_table(index="model_id", columns="measure", values="value", aggfunc="mean")
     wide.columns = [str(c) for c in wide.columns]
     frame = models.merge(wide, left_on="model_id", right_index=True, how="inner")
-    frame["gap"] = frame["train_acc"] - frame["test_acc"]
+    frame["gap"] = generalization_gap(frame)
     frame["loss_gap"] = frame["test_loss"] - frame["train_loss"]
     return frame
 
@@ -77,3 +90,13 @@ def correlation_table(measures: pd.DataFrame, models: pd.DataFrame, *, target: s
                     "spearman_p": rc.spearman_p, "granulated_kendall": psi}
         out.append(row)
     return pd.DataFrame(out, columns=columns)
+
+
+def correlation_table_from_run(run_dir: Any, *, target: str = "gap", epoch: int = -1) -> pd.DataFrame:
+    """:func:`correlation_table` of a run directory's ``measures`` and ``models`` tables."""
+    from .run import load_run
+
+    tables = load_run(run_dir)
+    if tables.measures.empty or tables.models.empty:
+        raise ConfigError(f"run directory {str(run_dir)!r} has no measures or no models rows yet; run the spec first")
+    return correlation_table(tables.measures, tables.models, target=target, epoch=epoch)

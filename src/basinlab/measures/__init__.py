@@ -1,5 +1,6 @@
-"""Loss-landscape measures beyond volume, behind one interface, plus function-preserving reparameterisations
-and the head-to-head rank-correlation harness. Definitions: ``docs/measures.md``.
+"""Loss-landscape measures beyond volume, behind one interface, plus function-preserving reparameterisations.
+Rank correlation of measures with generalisation: :func:`basinlab.analysis.correlation_table`.
+Definitions: ``docs/measures.md``.
 
 Every measure is ``fn(model, data: MeasureData, settings, seed) -> {row name: MeasureValue}`` in
 :data:`MEASURES`; :func:`compute_measures` runs several and returns ``measures``-table rows.
@@ -30,13 +31,6 @@ from .compute import (
 )
 from .function_space import edge_scale, function_space
 from .functional import FlatModel
-from .head_to_head import (
-    batch_size_gap,
-    generalization_gap,
-    head_to_head,
-    head_to_head_from_run,
-    plot_head_to_head,
-)
 from .hessian import hessian_density, hessian_top, hessian_trace
 from .linalg import hutchinson_trace, hutchpp_trace, lanczos_top, slq, slq_density
 from .norms import frobenius_norm, path_norm, spectral_product
@@ -66,7 +60,4 @@ __all__ = [
     # reparameterisations
     "reparameterize", "reparameterize_per_neuron", "fold_batchnorm", "check_function_preserved",
     "FunctionCheck", "weight_layers",
-    # head-to-head
-    "head_to_head", "generalization_gap", "head_to_head_from_run", "batch_size_gap",
-    "plot_head_to_head",
 ]
