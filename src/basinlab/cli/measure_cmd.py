@@ -13,7 +13,7 @@ def measure(
     checkpoint: Annotated[Path, typer.Argument(help="Checkpoint path (the .safetensors file or its stem).")],
     measures: Annotated[str, typer.Option(
         "--measures", help="Comma-separated: hessian_top, hessian_trace, hessian_density, sam, eps_sharpness, "
-        "noise, pac_bayes, norms, function_space, volume; or 'all'.")] = "all",
+        "noise, pac_bayes, norms, function_space, weakness, volume, volume_elementwise; or 'all'.")] = "all",
     landscape: Annotated[str | None, typer.Option(
         help="DATASET[:SIZE] landscape; default: the checkpoint's own training set.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every random probe, direction and noise draw.")] = 0,

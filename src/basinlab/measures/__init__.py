@@ -12,6 +12,7 @@ from . import norms as _norms  # noqa: F401
 from . import pac_bayes as _pac_bayes  # noqa: F401
 from . import sharpness as _sharpness  # noqa: F401
 from . import volume_measure as _volume_measure  # noqa: F401
+from . import weakness as _weakness  # noqa: F401
 from .base import (
     MEASURES,
     Measure,
@@ -44,6 +45,7 @@ from .reparam import (
     weight_layers,
 )
 from .sharpness import eps_sharpness, noise_sensitivity, sam_sharpness
+from .weakness import weakness
 
 __all__ = [
     # interface and runner entry points
@@ -56,7 +58,7 @@ __all__ = [
     # perturbation sharpness
     "eps_sharpness", "sam_sharpness", "noise_sensitivity", "pac_bayes", "pac_bayes_sigma",
     # norms and function space
-    "frobenius_norm", "spectral_product", "path_norm", "function_space", "edge_scale",
+    "frobenius_norm", "spectral_product", "path_norm", "function_space", "edge_scale", "weakness",
     # reparameterisations
     "reparameterize", "reparameterize_per_neuron", "fold_batchnorm", "check_function_preserved",
     "FunctionCheck", "weight_layers",

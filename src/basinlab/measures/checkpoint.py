@@ -88,7 +88,7 @@ def measure_checkpoint(
                            options=own.get("options", {}) if same else {})
     train = make_dataset(spec, data_dir=data_dir)
     test = None
-    if "function_space" in resolved:
+    if {"function_space", "weakness"} & set(resolved):
         test = make_dataset(DatasetSpec(name=spec.name, split="test", seed=spec.seed, options=spec.options),
                             data_dir=data_dir)
     init_state = None

@@ -22,7 +22,7 @@ __all__ = ["ALL_MEASURES", "compute_measures", "run_measures", "validate_measure
            "measure_data"]
 
 ALL_MEASURES = ("hessian_top", "hessian_trace", "hessian_density", "sam", "eps_sharpness", "noise", "pac_bayes",
-                "norms", "function_space", "volume")
+                "norms", "function_space", "weakness", "volume", "volume_elementwise")
 # Keys a spec may put in its [measures] table next to settings: which measures, and their seed.
 _RESERVED = ("names", "seed")
 
@@ -151,12 +151,12 @@ def run_measures(model: Any, data: Any, settings: Mapping[str, Any] | None, *, l
     """The runner's entry point: a spec's whole ``[measures]`` table as ``settings``.
 
     ``settings['names']`` (default ``'all'``) picks the measures and ``settings['seed']`` (default 0) seeds them
-    unless ``seed`` is given. When ``function_space`` is requested without ``test_data`` and ``data`` is a
+    unless ``seed`` is given. When ``function_space`` or ``weakness`` is requested without ``test_data`` and ``data`` is a
     basinlab ``Dataset``, its test split (same data seed and options) is built here.
     """
     table = dict(settings or {})
     names = validate_measure_settings(None, table)
-    if test_data is None and "function_space" in names and getattr(data, "spec", None) is not None:
+    if test_data is None and {"function_space", "weakness"} & set(names) and getattr(data, "spec", None) is not None:
         from ..data import DatasetSpec, make_dataset
 
         spec = data.spec

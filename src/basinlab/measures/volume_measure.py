@@ -43,3 +43,16 @@ def volume_value(result: Any, seed: int = 0) -> MeasureValue:
     details = {"lo": float(lo), "hi": float(hi), "r_max": result.quantiles()["max"],
                "censored": int(result.censored[:, 0, 0].sum()), "n_params": int(result.n_params)}
     return MeasureValue(value, stderr, details)
+
+
+@register_measure(
+    "volume_elementwise",
+    {"threshold": 0.1, "directions": 50},
+    outputs=("volume_elementwise",),
+    checks={"threshold": (lambda v: v > 0, "positive"), "directions": (lambda v: v >= 2, "an integer ≥ 2")},
+)
+def volume_elementwise(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) -> dict[str, MeasureValue]:
+    """Log basin volume (nats) with ``normalization='elementwise'``: exactly invariant to every positive
+    function-preserving rescaling (docs/engine.md); otherwise as ``volume``."""
+    out = volume(model, data, {**settings, "filter_normalize": True, "normalization": "elementwise"}, seed)
+    return {"volume_elementwise": out["volume"]}

@@ -200,6 +200,9 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
                   _table(accuracy[cols].rename(columns={"threshold": "accuracy level", "centre_loss": "centre error"}))]
     if corr is not None:
         parts += ["<h2>Measures vs generalisation gap (train_acc − test_acc)</h2>", _table(corr)]
+    from .preprint import preprint_section  # the preprint's studies (issue 11), when the run has them
+
+    parts.append(preprint_section(tables, run_dir, fig_dir, _table))
     parts.append("<h2>Figures</h2>")
     for item in figures:
         png, _ = save_figure(item.figure, fig_dir, item.name)

@@ -1,0 +1,67 @@
+"""The preprint's studies over run tables: head-to-head beside its figures, the reparameterisation table, and
+the report section that shows them (rendered from a real run directory written by the runner's tables)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from basinlab.analysis.preprint import head_to_head_table, reparam_table, varied_columns
+
+
+def _tables(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    models, measures = [], []
+    for i in range(n):
+        acc = 0.8 + 0.01 * i
+        models.append({"model_id": f"m{i}", "dataset": "fashion-mnist", "variant": "v", "train_size": 1000,
+                       "data_seed": 0, "model_seed": i, "batch_size": 64, "train_acc": 1.0, "test_acc": acc,
+                       "train_loss": 0.01, "test_loss": 0.5, "poison": 0})
+        for name, value in (("weakness", acc), ("hessian_top", rng.normal()), ("norm_path", 5.0)):
+            measures.append({"model_id": f"m{i}", "epoch": -1, "measure": name, "value": value, "landscape": "t"})
+            for a, factor in ((10.0, 1.0), (100.0, 1.0)):
+                scale = a**2 if name == "hessian_top" else factor
+                measures.append({"model_id": f"m{i}", "epoch": -1, "measure": f"{name}@a={a:g}",
+                                 "value": value * scale, "landscape": "t"})
+    return pd.DataFrame(measures), pd.DataFrame(models)
+
+
+def test_head_to_head_against_accuracy_and_gap_beside_the_preprint():
+    measures, models = _tables()
+    out = head_to_head_table(measures, models, "fashion-mnist").set_index("measure")
+    assert "weakness@a=10" not in out.index  # rescaled rows are not extra networks
+    assert out.loc["weakness", "kendall_tau_acc"] == pytest.approx(1.0)
+    assert out.loc["weakness", "kendall_tau_gap"] == pytest.approx(-1.0)
+    assert out.loc["weakness", "paper"] == 0.384 and out.loc["weakness", "paper_p"] == 8.15e-5
+    assert np.isnan(out.loc["norm_path", "kendall_tau_acc"])  # constant: NaN, not a made-up 0
+    assert varied_columns(models) == [] and varied_columns(models.assign(train_size=range(12))) == ["train_size"]
+
+
+def test_reparam_table_marks_what_moves():
+    measures, _ = _tables()
+    out = reparam_table(measures).set_index("measure")
+    assert out.loc["hessian_top", "max_ratio"] == pytest.approx(1e4)
+    assert out.loc["hessian_top", "invariant"] == "no"
+    assert out.loc["weakness", "invariant"] == "exact" and out.loc["weakness", "max_ratio"] == 1.0
+    assert reparam_table(measures[~measures.measure.str.contains("@")]).empty
+
+
+def test_report_section_renders_tables_and_figures(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from basinlab.analysis.run import RunTables
+    from basinlab.report.html import _table
+    from basinlab.report.preprint import preprint_section
+
+    measures, models = _tables()
+    small = models.assign(batch_size=32, model_id=[f"s{i}" for i in range(12)], test_acc=models.test_acc + 0.01)
+    both = pd.concat([models, small], ignore_index=True).assign(data_seed=lambda f: f.model_seed)
+    (tmp_path / "spec.toml").write_text("[train]\nstop_loss = 0.02\n")
+    empty = pd.DataFrame()
+    tables = RunTables(models=both, training=empty, volumes=empty, radii=empty, measures=measures)
+    page = preprint_section(tables, tmp_path, tmp_path, _table)
+    assert "Head-to-head" in page and "Reparameterisation" in page and "Batch gap" in page
+    assert "stop_loss = 0.02" in page and (tmp_path / "preprint_batch_gap.png").exists()
+    assert "NOT seeds only: data_seed, batch_size also vary" in page
