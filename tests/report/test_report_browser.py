@@ -47,7 +47,7 @@ def test_report_renders_in_chromium(driver, fixture_report, tmp_path):
     assert complete == "complete"
     sizes = driver.execute_script(
         "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight]);")
-    assert len(sizes) == 10
+    assert len(sizes) == 12  # 10 figures + the preprint section's head-to-head and batch gap
     assert all(done and w > 100 and h > 100 for done, w, h in sizes), sizes
     svg_boxes = driver.execute_script(
         "return Array.from(document.querySelectorAll('svg')).map(s => s.getBBox().width * s.getBBox().height);")

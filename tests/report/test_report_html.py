@@ -12,7 +12,8 @@ from basinlab.errors import ConfigError
 from basinlab.report import write_report
 
 FIGURES = ("volume_vs_size", "fixed_landscape", "landscape_matrix", "radius_histograms", "poison", "sam_vs_adamw",
-           "batch_size", "imbalance", "grokking", "measures")
+           "batch_size", "imbalance", "grokking", "measures",
+           "preprint_head_to_head", "preprint_batch_gap")  # the fixture has measures and two batch sizes
 
 
 def test_report_is_self_contained_with_every_figure(fixture_report):

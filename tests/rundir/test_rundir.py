@@ -144,7 +144,7 @@ def test_readers_and_writer_share_one_schema():
 
 def test_no_reader_imports_experiments_to_read_a_run():
     code = ("import sys, basinlab.analysis, basinlab.report, basinlab.rundir, basinlab.cli.app;"
-            "from basinlab.measures import head_to_head_from_run;"
+            "from basinlab.analysis import correlation_table_from_run;"
             "print(sorted(m for m in sys.modules if m.startswith('basinlab.experiments')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
