@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "available_datasets": "basinlab.data",
     "DatasetSpec": "basinlab.data",
     "nested_subsets": "basinlab.data",
+    "as_tensors": "basinlab.data",
     # models
     "build_model": "basinlab.models",
     "ModelSpec": "basinlab.models",

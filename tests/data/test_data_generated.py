@@ -87,6 +87,22 @@ def test_digits_split_and_scaling():
         assert reference[tuple(x)] == t
 
 
+def test_digits_without_scikit_learn_names_the_extra(monkeypatch):
+    from basinlab.data import generated
+    from basinlab.errors import DataError
+
+    for module in ("sklearn", "sklearn.datasets"):  # as if not installed: importing them raises ImportError
+        monkeypatch.setitem(__import__("sys").modules, module, None)
+    generated._digits_arrays.cache_clear()
+    generated.digits.cache_clear()
+    try:
+        with pytest.raises(DataError, match=r"pip install 'basinlab\[digits\]'"):
+            generated.digits("train", seed=0)
+    finally:
+        generated._digits_arrays.cache_clear()
+        generated.digits.cache_clear()
+
+
 def test_spec_json_round_trip_and_make_from_dict():
     spec = DatasetSpec("modular", size=0.5, seed=3, poison=4, imbalance=[1.0] * 7, noise=2,
                        options={"modulus": 7, "targets": "onehot"})

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from basinlab.data.dataset import Dataset, DatasetSpec
-from basinlab.errors import ConfigError
+from basinlab.errors import BasinlabError, ConfigError
 from basinlab.models import ModelSpec, build_model, model_preset
 from basinlab.train import TrainConfig, train
 
@@ -165,8 +165,11 @@ def test_bad_inputs(make_blobs):
         train(build_model(model_preset("mlp", (7,), 3, hidden=(4,)), seed=0), data, TrainConfig(epochs=1))
     with pytest.raises(ConfigError, match="config must be a basinlab.train.TrainConfig"):
         train(small_model(), data, {"epochs": 1})
-    with pytest.raises(ConfigError, match="training data must be a basinlab.data.Dataset"):
-        train(small_model(), (data.inputs, data.targets), TrainConfig(epochs=1))
+    with pytest.raises(BasinlabError, match="training data must be torch tensors or numpy arrays"):
+        train(small_model(), {"inputs": data.inputs}, TrainConfig(epochs=1))
+    with pytest.raises(BasinlabError, match=r"training data has labels 0\.\.2 but the model outputs 2 classes"):
+        train(build_model(model_preset("mlp", (4,), 2, hidden=(4,)), seed=0), (data.inputs, data.targets),
+              TrainConfig(epochs=1))
     floats = Dataset(data.inputs, data.targets.float(), 3, data.spec)
     with pytest.raises(ConfigError, match="needs \\(N,\\) integer class targets"):
         train(small_model(), floats, TrainConfig(epochs=1))

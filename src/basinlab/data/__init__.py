@@ -35,6 +35,7 @@ from .make import available_datasets, load_dataset, make_dataset
 from .sources import OPTION_DEFAULTS, dataset_info
 from .subsets import nested_subsets, permutation, resolve_size
 from .svhn import read_svhn
+from .tensors import as_tensors
 from .transforms import add_noise_inputs, imbalance, poison, subset
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "nested_subsets",
     "permutation",
     "resolve_size",
+    # a user's data (tensors, arrays, pairs, Datasets, DataLoaders) as tensors
+    "as_tensors",
     # standalone transformations
     "subset",
     "poison",

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..errors import DataError
 from .raw import RawSplit
 from .subsets import STREAM_DIGITS_SPLIT, STREAM_MODULAR_SPLIT, STREAM_SWISS_TEST, STREAM_SWISS_TRAIN, rng
 
@@ -63,8 +64,11 @@ def modular_addition(split: str, *, seed: int, modulus: int = 97, train_fraction
 
 @functools.lru_cache(maxsize=1)
 def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DataError("the digits dataset is read from scikit-learn, which is not installed: "
+                        "pip install 'basinlab[digits]' (or pip install scikit-learn)") from None
     images, labels = load_digits(return_X_y=True)
     return images.astype(np.uint8).reshape(-1, 1, 8, 8), labels.astype(np.int64)
 

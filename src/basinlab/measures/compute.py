@@ -66,22 +66,20 @@ def validate_measure_settings(names: str | Iterable[str] | None, settings: Mappi
     return resolved
 
 
-def _tensors(data: Any) -> tuple[Any, Any]:
+def _tensors(data: Any, what: str) -> tuple[Any, Any]:
     if data is None:
         return None, None
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        return data[0], data[1]
-    if hasattr(data, "inputs") and hasattr(data, "targets"):
-        return data.inputs, data.targets
-    raise ConfigError(f"measure data must be a basinlab Dataset or an (inputs, targets) pair; got {type(data).__name__}")
+    from ..data.tensors import as_tensors
+
+    return as_tensors(data, what=what)
 
 
 def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = None,
                  init_state: Mapping[str, Any] | None = None, landscape: str | None = None) -> MeasureData:
-    """:class:`MeasureData` from Datasets or ``(inputs, targets)`` pairs; loss inferred from the targets'
+    """:class:`MeasureData` from any data form of :func:`basinlab.data.as_tensors`; loss inferred from the targets'
     dtype (float → ``'mse'``) unless given; landscape defaults to ``'train:<N>'``."""
-    x, y = _tensors(train_data)
-    tx, ty = _tensors(test_data)
+    x, y = _tensors(train_data, "data")
+    tx, ty = _tensors(test_data, "test data")
     if loss is None:
         loss = "mse" if y.is_floating_point() else "cross_entropy"
     if loss == "mse" and not y.is_floating_point():  # labels -> one-hot rows, as training does

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..data.tensors import as_tensors
 from ..errors import ConfigError
 from ..runtime import resolve_device
 from .config import TrainConfig
@@ -69,18 +70,21 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return base
 
 
-def _tensors(data: Any, what: str, loss: str, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, int]:
-    if not all(hasattr(data, a) for a in ("inputs", "targets", "num_classes")):
-        raise ConfigError(f"{what} must be a basinlab.data.Dataset (inputs, targets, num_classes); "
-                          f"got {type(data).__name__}")
-    if len(data) == 0:
-        raise ConfigError(f"{what} is empty; train needs at least one example")
-    x = data.inputs.to(device=device, dtype=torch.float32)
-    y = prepare_targets(data.targets, loss, int(data.num_classes)).to(device)
-    return x, y, int(data.num_classes)
+def _tensors(data: Any, what: str, loss: str, device: torch.device,
+             num_classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor, int | None]:
+    """Inputs, loss-ready targets and the class count (``data.num_classes``, else ``num_classes``: None = the
+    model's output width, filled in by :func:`_check_outputs`). ``data``: any form of :func:`as_tensors`."""
+    x, y = as_tensors(data, what=what)
+    num_classes = getattr(data, "num_classes", None) or num_classes
+    if num_classes is None and y.dim() == 2:
+        num_classes = int(y.shape[1])
+    x = x.to(device=device, dtype=torch.float32)
+    y = y if num_classes is None else _labels_fit(y, loss, int(num_classes), what)
+    return x, y.to(device), None if num_classes is None else int(num_classes)
 
 
-def _check_outputs(model: nn.Module, x: torch.Tensor, num_classes: int) -> None:
+def _check_outputs(model: nn.Module, x: torch.Tensor, num_classes: int | None) -> int:
+    """The model's output width, checked against ``num_classes`` (None: taken as the class count)."""
     was = model.training
     model.eval()
     with torch.no_grad():
@@ -89,9 +93,18 @@ def _check_outputs(model: nn.Module, x: torch.Tensor, num_classes: int) -> None:
         except RuntimeError as exc:
             raise ConfigError(f"the model cannot take inputs of shape {tuple(x.shape[1:])}: {exc}") from exc
     model.train(was)
-    if out.dim() != 2 or out.shape[1] != num_classes:
+    if out.dim() != 2 or (num_classes is not None and out.shape[1] != num_classes):
         raise ConfigError(f"the model outputs shape {tuple(out.shape[1:])} per example but the dataset has "
                           f"{num_classes} classes; build the model with num_classes={num_classes}")
+    return int(out.shape[1])
+
+
+def _labels_fit(y: torch.Tensor, loss: str, classes: int, what: str) -> torch.Tensor:
+    """Loss-ready targets; integer labels must lie in ``0..classes-1``."""
+    if y.dim() == 1 and not y.is_floating_point() and len(y) and not 0 <= int(y.min()) <= int(y.max()) < classes:
+        raise ConfigError(f"{what} has labels {int(y.min())}..{int(y.max())} but the model outputs {classes} "
+                          f"classes; labels must lie in 0..{classes - 1}")
+    return prepare_targets(y, loss, classes)
 
 
 def _step(model: nn.Module, opt: torch.optim.Optimizer | SAM, xb: torch.Tensor, yb: torch.Tensor,
@@ -109,7 +122,12 @@ def _step(model: nn.Module, opt: torch.optim.Optimizer | SAM, xb: torch.Tensor, 
 def train(model: nn.Module, data: Any, config: TrainConfig, *, test: Any = None, device: Any = None,
           progress: bool | ProgressCallback = False,
           on_checkpoint: CheckpointCallback | None = None) -> TrainResult:
-    """Train ``model`` in place on ``data`` (a :class:`~basinlab.data.Dataset`) as ``config`` says.
+    """Train ``model`` in place on ``data`` as ``config`` says.
+
+    ``data`` and ``test``: a :class:`~basinlab.data.Dataset`, an ``(X, y)`` pair of tensors or numpy arrays, a
+    ``TensorDataset``/map-style ``Dataset`` or a ``DataLoader`` (:func:`basinlab.data.as_tensors`; batches come
+    from ``config.batch_size``, not the loader's). Without a ``num_classes`` attribute the class count is the
+    model's output width.
 
     Deterministic on CPU: data order comes from ``torch.Generator().manual_seed(config.seed)`` and dropout
     from a forked global RNG seeded with ``config.seed`` (the caller's RNG state is restored). Minibatches
@@ -128,9 +146,12 @@ def train(model: nn.Module, data: Any, config: TrainConfig, *, test: Any = None,
     dev = resolve_device(device)
     model.to(dev)
     x, y, num_classes = _tensors(data, "training data", config.loss, dev)
+    if num_classes is None:  # a user's labels: the model's output width is the class count
+        num_classes = _check_outputs(model, x, None)
+        y = _labels_fit(y, config.loss, num_classes, "training data")
     tx = ty = None
     if test is not None:
-        tx, ty, _ = _tensors(test, "test data", config.loss, dev)
+        tx, ty, _ = _tensors(test, "test data", config.loss, dev, num_classes)
     _check_outputs(model, x, num_classes)
     opt = make_optimizer(model, config)
     n = int(x.shape[0])

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.tensors import as_tensors
 from ..errors import DataError
 from ..landscape.evaluator import DEFAULT_MEMORY_BUDGET, RayEvaluator
 from ..landscape.losses import resolve_loss, zero_one_error
@@ -71,8 +72,8 @@ class EngineSettings:
 
 def measure_volume(
     model: nn.Module,
-    inputs: torch.Tensor,
-    targets: torch.Tensor,
+    inputs: Any,
+    targets: Any = None,
     *,
     thresholds: Sequence[float] = (0.1,),
     directions: int = 500,
@@ -97,7 +98,9 @@ def measure_volume(
     Args:
         model: any ``nn.Module`` with float parameters; evaluated in eval mode (its mode is restored) and never
             modified. ``nn.Sequential`` MLP/CNN chains use the exact first-layer fast path.
-        inputs, targets: data ``(N, ...)`` and ``(N,)`` int64 labels (or ``(N, C)`` float for ``'mse'``).
+        inputs, targets: data ``(N, ...)`` and ``(N,)`` int64 labels (or ``(N, C)`` float for ``'mse'``), as
+            tensors or numpy arrays; or ``inputs`` alone as an ``(X, y)`` pair, a Dataset or a DataLoader
+            (:func:`basinlab.data.as_tensors`).
         thresholds: loss levels τ > 0 (or accuracy levels in (0, 1] with ``threshold_kind='accuracy'``).
         directions: K.  seed: direction k uses torch seed ``seed*1_000_003 + k``.
         loss: ``'cross_entropy'``, ``'mse'`` or a callable ``(outputs (B, C), targets (B, ...)) -> (B,)``.
@@ -132,6 +135,7 @@ def measure_volume(
     Precision: the model runs in its parameter dtype (float32 models in float32); per-sample losses are summed
     in float64. Returns a :class:`VolumeResult`.
     """
+    inputs, targets = as_tensors(inputs, targets, what="inputs")
     taus, sizes = check_arguments(
         model, inputs, targets, thresholds=thresholds, directions=directions, seed=seed, rtol=rtol,
         max_coefficient=max_coefficient, landscapes=landscapes, batch_directions=batch_directions,

@@ -78,6 +78,16 @@ class VolumeResult:
         t = float(self.thresholds[ti])
         return error_level(t) if self.threshold_kind == "accuracy" else t
 
+    def __repr__(self) -> str:
+        from .display import volume_repr
+
+        return volume_repr(self)
+
+    def _repr_html_(self) -> str:
+        from .display import volume_html
+
+        return volume_html(self)
+
     # -- indexing -------------------------------------------------------------------------------------------
     def _index(self, threshold: float | None, landscape: int | None) -> tuple[int, int]:
         if threshold is None:
