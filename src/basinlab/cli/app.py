@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 
 # Modules under basinlab.cli that define commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd", "claims_cmd")
+COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd", "claims_cmd", "export_cmd")
 
 
 
