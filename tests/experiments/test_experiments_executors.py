@@ -34,6 +34,43 @@ def test_each_task_sets_its_own_thread_count(tmp_path):
     assert torch.get_num_threads() == 2          # and restored afterwards
 
 
+def _threads_by_task(run_dir):
+    from basinlab.experiments import read_table
+
+    return read_table(run_dir, "measures").set_index("model_id")["value"].to_dict()
+
+
+def test_a_serial_local_run_gives_its_task_every_core_and_a_pool_splits_them(tmp_path):
+    from basinlab.experiments.executors import available_cpus
+
+    # no num_cpus: thread-invariant kinds (train, volume) get the executor's share, other kinds one thread
+    tasks = [Task.make(kind, f"{__name__}:report_threads", {"i": i}) for i, kind in enumerate(("train", "volume",
+                                                                                               "measures"))]
+    with RunStore.open(tmp_path / "local") as store:
+        execute_plan(Plan(tasks), store, make_executor("local"))
+    got = _threads_by_task(tmp_path / "local")
+    assert [got[t.task_id] for t in tasks] == [available_cpus(), available_cpus(), 1.0]
+    explicit = [Task.make("train", f"{__name__}:report_threads", {"j": 0}, num_cpus=1)]
+    with RunStore.open(tmp_path / "pinned") as store:
+        execute_plan(Plan(explicit), store, make_executor("local"))
+    assert _threads_by_task(tmp_path / "pinned")[explicit[0].task_id] == 1.0   # the spec's count wins
+    with RunStore.open(tmp_path / "pool") as store:
+        execute_plan(Plan(tasks[:1]), store, make_executor("process", workers=2))
+    assert _threads_by_task(tmp_path / "pool")[tasks[0].task_id] == max(1, available_cpus() // 2)
+
+
+def test_resources_num_cpus_is_optional_and_reaches_the_tasks():
+    from experiments_testlib import TINY
+
+    from basinlab.experiments import load_spec
+    from basinlab.experiments.plan import plan
+
+    unset, _ = load_spec(TINY)
+    assert unset.num_cpus is None and all(t.num_cpus is None for t in plan(unset).tasks)
+    pinned, _ = load_spec(TINY + "[resources]\nnum_cpus = 3\n")
+    assert {t.num_cpus for t in plan(pinned).tasks} == {3}
+
+
 @pytest.mark.slow
 def test_process_pool_gives_the_same_tables(tmp_path, tiny_spec):
     run_experiment(tiny_spec, tmp_path / "local")

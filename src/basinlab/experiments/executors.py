@@ -18,9 +18,13 @@ from ..errors import ConfigError, describe_choices
 from .plan import Task
 
 __all__ = ["TaskResult", "execute_task", "check_executor", "make_executor", "LocalExecutor", "ProcessExecutor", "RayExecutor",
-           "EXECUTORS"]
+           "EXECUTORS", "available_cpus"]
 
 EXECUTORS = ("local", "process", "ray")
+# Task kinds whose results are verified not to depend on the thread count (training: tests/train/
+# test_train_threads.py; the volume engine: tests/volume). Other kinds run on one thread unless the spec's
+# ``[resources] num_cpus`` says otherwise, so their numbers stay the same whichever executor ran them.
+THREAD_INVARIANT_KINDS = ("train", "volume")
 
 
 @dataclass
@@ -40,13 +44,31 @@ def _resolve(fn: str):
     return getattr(importlib.import_module(module), name)
 
 
-def execute_task(task: Task, run_dir: str, device: str = "cpu") -> TaskResult:
-    """Run one task with its own torch thread count (``task.num_cpus``) and one BLAS thread; never raises."""
+def available_cpus() -> int:
+    """The cores this process may run on (its CPU affinity; ``os.cpu_count()`` where that is unknown)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def execute_task(task: Task, run_dir: str, device: str = "cpu", threads: int | None = None) -> TaskResult:
+    """Run one task with its own torch thread count and one BLAS thread; never raises.
+
+    The thread count is the spec's ``task.num_cpus`` when set, else, for the kinds in
+    ``THREAD_INVARIANT_KINDS``, ``threads`` (the executor's share of the cores, default every core), else one.
+    """
     from ..runtime import limit_threads
 
     start = time.perf_counter()
+    if task.num_cpus is not None:
+        torch_threads = task.num_cpus
+    elif task.kind in THREAD_INVARIANT_KINDS:
+        torch_threads = threads or available_cpus()
+    else:
+        torch_threads = 1
     try:
-        with limit_threads(torch_threads=task.num_cpus, blas_threads=1):
+        with limit_threads(torch_threads=torch_threads, blas_threads=1):
             context = {**task.context, "task_id": task.task_id, "device": device}
             out = _resolve(task.fn)(task.inputs, context, run_dir)
         return TaskResult(task.task_id, True, out.get("tables", {}), list(out.get("files", [])),
@@ -59,7 +81,8 @@ def execute_task(task: Task, run_dir: str, device: str = "cpu") -> TaskResult:
 
 
 class LocalExecutor:
-    """Runs each task in this process when :meth:`wait` is called (one at a time)."""
+    """Runs each task in this process when :meth:`wait` is called (one at a time, on every core unless the spec's
+    ``[resources] num_cpus`` says otherwise)."""
 
     capacity = 1
 
@@ -93,19 +116,21 @@ def die_with_parent(parent_pid: int) -> None:
 
 class ProcessExecutor:
     """A pool of ``workers`` spawned processes (spawn: no inherited torch thread pools or locks) that die with
-    the driver, also on ``kill -9`` (:func:`die_with_parent`)."""
+    the driver, also on ``kill -9`` (:func:`die_with_parent`). A task gets ``[resources] num_cpus`` threads when
+    the spec sets it, else an equal share of the cores (``cores // workers``, at least 1)."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.capacity = workers
+        self.threads = max(1, available_cpus() // workers)
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=die_with_parent, initargs=(os.getpid(),))
         self._futures: dict[Any, str] = {}
 
     def submit(self, task: Task, run_dir: str, device: str) -> None:
-        self._futures[self._pool.submit(execute_task, task, run_dir, device)] = task.task_id
+        self._futures[self._pool.submit(execute_task, task, run_dir, device, self.threads)] = task.task_id
 
     def wait(self) -> list[TaskResult]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -129,7 +154,8 @@ class ProcessExecutor:
 class RayExecutor:
     """Ships tasks to Ray: a local ``ray.init(num_cpus=workers or all cores)`` or a cluster at ``address``.
 
-    Each task requests ``num_cpus`` / ``num_gpus`` from Ray's scheduler.
+    Each task requests ``[resources] num_cpus`` (default 1) / ``num_gpus`` from Ray's scheduler and runs on as
+    many torch threads as CPUs it requested.
     """
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
@@ -151,8 +177,9 @@ class RayExecutor:
         self._refs: dict[Any, str] = {}
 
     def submit(self, task: Task, run_dir: str, device: str) -> None:
-        ref = self._remote.options(num_cpus=task.num_cpus, num_gpus=task.num_gpus, max_retries=0).remote(
-            task, run_dir, device)
+        cpus = task.num_cpus or 1
+        ref = self._remote.options(num_cpus=cpus, num_gpus=task.num_gpus, max_retries=0).remote(
+            task, run_dir, device, cpus)
         self._refs[ref] = task.task_id
 
     def wait(self) -> list[TaskResult]:

@@ -55,7 +55,7 @@ class Task:
     inputs_json: str
     context_json: str
     deps: tuple[str, ...] = ()
-    num_cpus: int = 1
+    num_cpus: int | None = None   # torch threads (and Ray CPUs); None: the executor's share of the cores
     num_gpus: float = 0.0
     label: str = ""
 
@@ -69,7 +69,7 @@ class Task:
 
     @classmethod
     def make(cls, kind: str, fn: str, inputs: dict[str, Any], context: dict[str, Any] | None = None,
-             deps: tuple[str, ...] = (), num_cpus: int = 1, num_gpus: float = 0.0, label: str = "") -> Task:
+             deps: tuple[str, ...] = (), num_cpus: int | None = None, num_gpus: float = 0.0, label: str = "") -> Task:
         return cls(task_id(kind, inputs), kind, fn, canonical_json(inputs), canonical_json(context or {}),
                    tuple(deps), num_cpus, num_gpus, label)
 

@@ -87,7 +87,7 @@ class ExperimentSpec:
     poison: tuple[int, ...]
     volume: VolumeSettings
     measures: tuple[tuple[str, Any], ...]
-    num_cpus: int
+    num_cpus: int | None   # None: the executor decides (local: every core; process pool: cores / workers; Ray: 1)
     num_gpus: float
     profile: str | None
 
@@ -178,7 +178,7 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
         model_seeds=tuple(model_seeds), data_seeds=tuple(data_seeds), seed_pairing=pairing,
         model=_model(root), variants=parse_variants(root), poison=amounts, volume=_volume(root),
         measures=tuple(sorted(root.table("measures", _measure_keys(root)).data.items())),
-        num_cpus=root.table("resources", ("num_cpus", "num_gpus")).int("num_cpus", 1, lo=1),
+        num_cpus=root.table("resources", ("num_cpus", "num_gpus")).int("num_cpus", None, lo=1, none_ok=True),
         num_gpus=root.table("resources", ("num_cpus", "num_gpus")).float("num_gpus", 0.0, lo=0.0),
         profile=profile,
     )

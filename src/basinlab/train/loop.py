@@ -21,6 +21,7 @@ from .evaluate import batch_loss, evaluate, prepare_targets
 from .progress import ProgressCallback, RichProgress
 from .sam import SAM
 from .schedules import lr_at
+from .threads import exact_threads
 
 __all__ = ["TrainResult", "train", "make_optimizer"]
 
@@ -108,11 +109,15 @@ def _labels_fit(y: torch.Tensor, loss: str, classes: int, what: str) -> torch.Te
 
 
 def _step(model: nn.Module, opt: torch.optim.Optimizer | SAM, xb: torch.Tensor, yb: torch.Tensor,
-          loss: str) -> None:
-    batch_loss(model(xb), yb, loss).backward()
+          loss: str, forward: Callable[[], Any]) -> None:
+    with forward():
+        out = model(xb)
+    batch_loss(out, yb, loss).backward()
     if isinstance(opt, SAM):
         opt.first_step()
-        batch_loss(model(xb), yb, loss).backward()
+        with forward():
+            out = model(xb)
+        batch_loss(out, yb, loss).backward()
         opt.second_step()
     else:
         opt.step()
@@ -130,7 +135,9 @@ def train(model: nn.Module, data: Any, config: TrainConfig, *, test: Any = None,
     model's output width.
 
     Deterministic on CPU: data order comes from ``torch.Generator().manual_seed(config.seed)`` and dropout
-    from a forked global RNG seeded with ``config.seed`` (the caller's RNG state is restored). Minibatches
+    from a forked global RNG seeded with ``config.seed`` (the caller's RNG state is restored). The numbers do
+    not depend on the thread count: every operation gives its one-thread result, while the dense layers' large
+    GEMMs use all of ``torch.get_num_threads()`` (:func:`~basinlab.train.threads.exact_threads`). Minibatches
     are consecutive slices of one permutation per epoch; the last one may be smaller. The model is
     returned to eval mode when training ends.
 
@@ -164,57 +171,60 @@ def train(model: nn.Module, data: Any, config: TrainConfig, *, test: Any = None,
     start = time.perf_counter()
 
     def measure(epoch: int, lr: float, m: nn.Module) -> dict[str, Any]:
-        tr_loss, tr_acc = evaluate(m, x, y, config.loss)
-        te_loss, te_acc = evaluate(m, tx, ty, config.loss) if tx is not None else (NAN, NAN)
+        with forward():
+            tr_loss, tr_acc = evaluate(m, x, y, config.loss)
+            te_loss, te_acc = evaluate(m, tx, ty, config.loss) if tx is not None else (NAN, NAN)
         return {"epoch": epoch, "lr": lr, "train_loss": tr_loss, "train_acc": tr_acc, "test_loss": te_loss,
                 "test_acc": te_acc, "seconds": time.perf_counter() - start}
 
     bar = RichProgress(config.epochs) if progress is True else contextlib.nullcontext()
     report = bar if progress is True else (progress or None)
     devices = [dev.index or 0] if dev.type == "cuda" else []
-    with bar, torch.random.fork_rng(devices=devices):
-        torch.manual_seed(config.seed)
-        if on_checkpoint is not None and 0 in config.checkpoint_epochs:
-            on_checkpoint(0, model, measure(0, lr_at(config, 0), model))
-        warned = False
-        for epoch in range(1, config.epochs + 1):
-            lr = lr_at(config, epoch - 1)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            model.train()
-            if batch >= n:
-                _step(model, opt, x, y, config.loss)
-            else:
-                perm = torch.randperm(n, generator=order).to(dev)
-                for s in range(0, n, batch):
-                    idx = perm[s:s + batch]
-                    _step(model, opt, x[idx], y[idx], config.loss)
-            if swa is not None and epoch >= config.swa_start:
-                swa.update_parameters(model)
-            last = epoch == config.epochs
-            wanted = last or epoch % config.eval_every == 0 or epoch in config.checkpoint_epochs
-            row = measure(epoch, lr, model) if wanted else {
-                "epoch": epoch, "lr": lr, "train_loss": NAN, "train_acc": NAN, "test_loss": NAN,
-                "test_acc": NAN, "seconds": time.perf_counter() - start}
-            result.history.append(row)
-            result.epochs_run = epoch
-            if wanted and not math.isfinite(row["train_loss"]) and not warned:
-                warnings.warn(f"training loss is {row['train_loss']} at epoch {epoch}; lower the lr", stacklevel=2)
-                warned = True
-            if report is not None:
-                report({**row, "epochs": config.epochs})
-            if on_checkpoint is not None and epoch in config.checkpoint_epochs:
-                on_checkpoint(epoch, model, row)
-            if wanted and config.stop_loss is not None and row["train_loss"] < config.stop_loss:
-                result.stopped_early = not last
-                break
-    final = result.history[-1]
-    if swa is not None and result.epochs_run >= config.swa_start:
-        _finish_swa(swa, model, x, batch)
-        final = measure(result.epochs_run, final["lr"], model)
-    elif math.isnan(final["train_loss"]):
-        final = measure(result.epochs_run, final["lr"], model)
-    result.final = dict(final)
+    threads = exact_threads() if dev.type == "cpu" else contextlib.nullcontext(contextlib.nullcontext)
+    with threads as forward:
+        with bar, torch.random.fork_rng(devices=devices):
+            torch.manual_seed(config.seed)
+            if on_checkpoint is not None and 0 in config.checkpoint_epochs:
+                on_checkpoint(0, model, measure(0, lr_at(config, 0), model))
+            warned = False
+            for epoch in range(1, config.epochs + 1):
+                lr = lr_at(config, epoch - 1)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                model.train()
+                if batch >= n:
+                    _step(model, opt, x, y, config.loss, forward)
+                else:
+                    perm = torch.randperm(n, generator=order).to(dev)
+                    for s in range(0, n, batch):
+                        idx = perm[s:s + batch]
+                        _step(model, opt, x[idx], y[idx], config.loss, forward)
+                if swa is not None and epoch >= config.swa_start:
+                    swa.update_parameters(model)
+                last = epoch == config.epochs
+                wanted = last or epoch % config.eval_every == 0 or epoch in config.checkpoint_epochs
+                row = measure(epoch, lr, model) if wanted else {
+                    "epoch": epoch, "lr": lr, "train_loss": NAN, "train_acc": NAN, "test_loss": NAN,
+                    "test_acc": NAN, "seconds": time.perf_counter() - start}
+                result.history.append(row)
+                result.epochs_run = epoch
+                if wanted and not math.isfinite(row["train_loss"]) and not warned:
+                    warnings.warn(f"training loss is {row['train_loss']} at epoch {epoch}; lower the lr", stacklevel=2)
+                    warned = True
+                if report is not None:
+                    report({**row, "epochs": config.epochs})
+                if on_checkpoint is not None and epoch in config.checkpoint_epochs:
+                    on_checkpoint(epoch, model, row)
+                if wanted and config.stop_loss is not None and row["train_loss"] < config.stop_loss:
+                    result.stopped_early = not last
+                    break
+        final = result.history[-1]
+        if swa is not None and result.epochs_run >= config.swa_start:
+            _finish_swa(swa, model, x, batch)
+            final = measure(result.epochs_run, final["lr"], model)
+        elif math.isnan(final["train_loss"]):
+            final = measure(result.epochs_run, final["lr"], model)
+        result.final = dict(final)
     if config.stop_loss is not None:
         result.reached_stop_loss = bool(final["train_loss"] < config.stop_loss)
         if not result.reached_stop_loss:

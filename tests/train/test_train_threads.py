@@ -1,0 +1,91 @@
+"""Training gives the same bits on any thread count, and they are plain autograd's one-thread bits."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from basinlab.data.dataset import Dataset, DatasetSpec
+from basinlab.models import ModelSpec, build_model
+from basinlab.train import TrainConfig, train
+from basinlab.train.evaluate import batch_loss
+from basinlab.train.threads import exact_threads
+
+
+def images(n: int, seed: int = 0) -> Dataset:
+    """``n`` random 'images' of 200 features, 10 classes: wide enough for multi-threaded GEMMs."""
+    g = torch.Generator().manual_seed(seed)
+    return Dataset(torch.randn(n, 200, generator=g), torch.randint(0, 10, (n,), generator=g), 10,
+                   DatasetSpec("digits", seed=seed))
+
+
+def model(seed: int = 0, dropout: float = 0.0):
+    return build_model(ModelSpec("mlp", (200,), 10, hidden=(256, 128), dropout=dropout), seed=seed)
+
+
+def weights(m):
+    return [p.detach().clone() for p in m.parameters()]
+
+
+def plain_one_thread(data: Dataset, config: TrainConfig, m) -> list[torch.Tensor]:
+    """The reference: full-batch AdamW through plain autograd on one thread (what a task ran before)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        opt = torch.optim.AdamW(m.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        for _ in range(config.epochs):
+            batch_loss(m(data.inputs), data.targets, config.loss).backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+    finally:
+        torch.set_num_threads(previous)
+    return weights(m)
+
+
+@pytest.mark.parametrize("n", [60, 700])
+def test_full_batch_training_is_plain_autograd_on_one_thread_at_any_thread_count(n):
+    data, config = images(n), TrainConfig(epochs=6, batch_size=None, seed=0, lr=1e-3, weight_decay=0.01)
+    reference = plain_one_thread(data, config, model())
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            m = model()
+            train(m, data, config)
+            got = weights(m)
+            assert all(torch.equal(a, b) for a, b in zip(reference, got, strict=True)), f"{threads} threads"
+            assert torch.get_num_threads() == threads   # the caller's setting is restored
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_minibatch_dropout_sam_and_history_agree_across_thread_counts():
+    data = images(300, seed=1)
+    config = TrainConfig(epochs=3, batch_size=64, seed=3, sam_rho=0.05, eval_every=1)
+    runs = []
+    previous = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            m = model(seed=2, dropout=0.1)
+            result = train(m, data, config, test=images(500, seed=2))
+            runs.append((weights(m), [(h["train_loss"], h["test_loss"]) for h in result.history]))
+    finally:
+        torch.set_num_threads(previous)
+    (w1, h1), (w2, h2) = runs
+    assert all(torch.equal(a, b) for a, b in zip(w1, w2, strict=True))
+    assert h1 == h2
+
+
+def test_exact_threads_runs_other_operations_on_one_thread_and_restores():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with exact_threads() as forward:
+            assert torch.get_num_threads() == 1
+            with forward():
+                out = torch.nn.functional.linear(torch.randn(5, 3), torch.randn(4, 3))
+            assert out.shape == (5, 4) and torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
