@@ -3,7 +3,8 @@
     python benchmarks/run_all.py            # each benchmark's default run
     python benchmarks/run_all.py --quick    # each benchmark's --quick run
 
-Calls ``main([...])`` of ``volume_speed.py``, ``training.py``, ``measures_speed.py`` and ``runner.py``.
+Calls ``main([...])`` of ``volume_speed.py``, ``training.py``, ``measures_speed.py``, ``runner.py`` and
+``end_to_end.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("volume_speed.py", "training.py", "measures_speed.py", "runner.py")
+BENCHMARKS = ("volume_speed.py", "training.py", "measures_speed.py", "runner.py", "end_to_end.py")
 
 
 def _load(path: Path):

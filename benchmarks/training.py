@@ -8,7 +8,13 @@
    epochs plus one final full-training-set evaluation (what ``train`` reports). Runs alternate and the best
    time of each is kept. Target: ratio >= 0.9. The cost of per-epoch evaluation (``eval_every=1``) is printed
    separately.
-2. Test accuracy of the Fashion-MNIST MLP (256, 128) trained with the paper's recipe (AdamW with PyTorch
+2. Full-batch training FLOP rates of the same MLP at 60 / 600 / 2,000 / 6,000 Fashion-MNIST rows (the paper's
+   protocol: AdamW, full batch), interleaved, best of a few repeats each: ``basinlab.train`` on every core (its
+   default: one-thread numbers, verified GEMMs on all threads), ``basinlab.train`` on one thread, plain autograd
+   on every core (faster or not, its bits depend on the thread count), and plain autograd with every GEMM through
+   oneDNN (the engine's kernel; not bit-equal to MKL, so not used by ``train``: this shows what it would gain).
+   Target (issue 14): the rate at 2,000 rows within 1.5x of the rate at 6,000.
+3. Test accuracy of the Fashion-MNIST MLP (256, 128) trained with the paper's recipe (AdamW with PyTorch
    defaults, batch 64, until the training loss is below ``--stop-loss``, well below tau = 0.1, or the epoch cap)
    on 100% and 0.1% of the training set. Published (METHOD.md): 88.2% / 63.9%.
 """
@@ -77,6 +83,123 @@ def throughput(data, epochs: int, repeats: int) -> dict[str, dict[str, float]]:
     return {k: {"wall": n / v[0], "cpu": n / v[1]} for k, v in best.items()}
 
 
+SIZES = (60, 600, 2000, 6000)
+
+
+def step_flops(n: int, widths: tuple[int, ...] = (784, 256, 128, 10)) -> float:
+    """Floating-point operations of one full-batch step on ``n`` rows: every layer's forward and weight-gradient
+    GEMM, every layer's input-gradient GEMM but the first's (2·n·in·out each)."""
+    layers = list(zip(widths[:-1], widths[1:], strict=True))
+    return sum(2.0 * n * i * o * (3 if k else 2) for k, (i, o) in enumerate(layers))
+
+
+class _OneDNNLinear:
+    """``F.linear`` with the forward and both backward GEMMs through oneDNN (``mkldnn._linear_pointwise``)."""
+
+    @staticmethod
+    def make():
+        import torch
+
+        op = torch.ops.mkldnn._linear_pointwise
+
+        class Fn(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w, b):
+                ctx.save_for_backward(x, w)
+                return op(x, w, b, "none", [], "")
+
+            @staticmethod
+            def backward(ctx, g):
+                x, w = ctx.saved_tensors
+                g = g.contiguous()
+                gx = op(g, w.t().contiguous(), None, "none", [], "") if ctx.needs_input_grad[0] else None
+                gw = op(g.t().contiguous(), x.t().contiguous(), None, "none", [], "")
+                return gx, gw, g.sum(0)
+
+        return Fn
+
+
+def plain_full_batch(model, x, y, steps: int, forward=None) -> None:
+    """``steps`` full-batch AdamW steps through plain autograd (``forward(model, x)`` replaces ``model(x)``)."""
+    import torch
+    import torch.nn.functional as F
+
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    for _ in range(steps):
+        out = forward(model, x) if forward else model(x)
+        F.cross_entropy(out, y).backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+
+def flop_rates(data, steps_at: dict[int, int], repeats: int) -> dict[int, dict[str, float]]:
+    """GFLOP/s of full-batch training per size and variant, interleaved, best of ``repeats`` after a warm-up."""
+    import torch
+
+    from basinlab.data.dataset import Dataset
+    from basinlab.models import model_preset
+    from basinlab.runtime import limit_threads
+    from basinlab.train import TrainConfig
+
+    spec = model_preset("mlp", data.input_shape, data.num_classes)
+    cores = torch.get_num_threads()
+    fn = None
+    try:
+        fn = _OneDNNLinear.make() if torch.backends.mkldnn.is_available() else None
+    except (AttributeError, RuntimeError):
+        fn = None
+
+    def onednn_forward(model, x):
+        h = x.flatten(1)
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        for k, layer in enumerate(linears):
+            h = fn.apply(h, layer.weight, layer.bias)
+            if k < len(linears) - 1:
+                h = h.relu()
+        return h
+
+    out: dict[int, dict[str, float]] = {}
+    for n, steps in steps_at.items():
+        x, y = data.inputs[:n], data.targets[:n].long()
+        sub = Dataset(x, y, data.num_classes, data.spec)
+        config = TrainConfig(epochs=steps, batch_size=None, eval_every=steps, seed=0, lr=1e-3, weight_decay=0.01)
+        variants = _variants(spec, sub, config, steps, onednn_forward if fn is not None else None)
+        best = {k: float("inf") for k in variants}
+        with limit_threads(cores):
+            for run in variants.values():   # warm-up (and the thread probes of train)
+                run()
+            for rep in range(repeats):
+                for key in (list(variants) if rep % 2 == 0 else list(reversed(variants))):
+                    start = time.perf_counter()
+                    variants[key]()
+                    best[key] = min(best[key], time.perf_counter() - start)
+        out[n] = {k: step_flops(n) * steps / v / 1e9 for k, v in best.items()}
+    return out
+
+
+def _variants(spec, sub, config, steps: int, onednn_forward) -> dict:
+    """The timed variants on one dataset (each builds its model from seed 0 and trains ``steps`` steps)."""
+    from basinlab.models import build_model
+    from basinlab.train import train
+
+    x, y = sub.inputs, sub.targets
+    out = {
+        "train": lambda: train(build_model(spec, seed=0), sub, config),
+        "train_1thread": lambda: _one_thread(lambda: train(build_model(spec, seed=0), sub, config)),
+        "plain": lambda: plain_full_batch(build_model(spec, seed=0), x, y, steps),
+    }
+    if onednn_forward is not None:
+        out["plain_onednn"] = lambda: plain_full_batch(build_model(spec, seed=0), x, y, steps, onednn_forward)
+    return out
+
+
+def _one_thread(fn):
+    from basinlab.runtime import limit_threads
+
+    with limit_threads(1):
+        return fn()
+
+
 def accuracy(fraction: float, max_epochs: int, stop_loss: float, data_dir, seed: int) -> dict[str, float]:
     from basinlab.data import make_dataset
     from basinlab.data.dataset import DatasetSpec
@@ -129,6 +252,28 @@ def main(argv: list[str] | None = None) -> dict:
         print("  (eval/epoch also evaluates the full training set after every epoch: extra work the loop skips)")
         ratio = tp["basinlab"]["wall"] / tp["hand"]["wall"]
         out["throughput"] = {**tp, "ratio": ratio}
+    import os
+
+    cores = os.cpu_count() or 1
+    full = make_dataset(DatasetSpec("fashion-mnist", size=max(SIZES), seed=10, options={"normalize": "standard"}),
+                        data_dir=args.data_dir)
+    steps_at = {60: 100, 600: 40, 2000: 15, 6000: 6} if args.quick else {60: 400, 600: 150, 2000: 50, 6000: 20}
+    with limit_threads(cores):
+        rates = flop_rates(full, steps_at, 2 if args.quick else 3)
+    load = os.getloadavg()
+    print(f"full-batch training, MLP 784-256-128-10, AdamW, GFLOP/s (= {step_flops(1) / 1e6:.2f} MFLOP per row per "
+          f"step / seconds), {cores} cores, interleaved, best of {2 if args.quick else 3}; load {load[0]:.1f}:")
+    names = {"train": "basinlab.train, all cores", "train_1thread": "basinlab.train, 1 thread",
+             "plain": "plain autograd, all cores", "plain_onednn": "plain autograd via oneDNN"}
+    print(f"  {'rows':>6} " + " ".join(f"{names[k]:>27s}" for k in rates[SIZES[0]]) + "   ms/step (train)")
+    for n in SIZES:
+        ms = step_flops(n) / rates[n]["train"] / 1e6
+        print(f"  {n:>6} " + " ".join(f"{rates[n][k]:27.1f}" for k in rates[n]) + f"   {ms:8.2f}")
+    ratio_rows = rates[6000]["train"] / rates[2000]["train"]
+    print(f"  rate at 6,000 rows / rate at 2,000 rows (basinlab.train): {ratio_rows:.2f} (target <= 1.5); "
+          f"all cores / 1 thread at 6,000 rows: {rates[6000]['train'] / rates[6000]['train_1thread']:.2f}x")
+    out["flop_rates"] = rates
+    with limit_threads(args.threads):
         print(f"Fashion-MNIST MLP (256,128), AdamW defaults, batch 64, stop at train loss < {args.stop_loss:g}; "
               f"epoch caps: 100% -> {cap_full}, 0.1% -> {cap_small}")
         for fraction, cap in ((1.0, cap_full), (0.001, cap_small)):
