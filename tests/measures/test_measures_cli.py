@@ -152,3 +152,35 @@ def test_set_takes_comma_separated_lists():
         parse_setting(text, settings)
     assert settings == {"reparam_factors": [100, 0.01], "sam": {"rho": 0.1}, "examples": 2000}
     assert validate_measure_settings("norms", settings) == ["norms"]  # was refused: "must be of type list"
+
+
+def test_one_landscape_grammar_in_volume_and_measure_and_json_on_stdout(digits_checkpoint, capsys):
+    from basinlab.cli.app import main
+    from basinlab.volume import VolumeResult
+
+    root, _, _ = digits_checkpoint
+
+    def run(argv):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        out = capsys.readouterr()
+        assert exc.value.code == 0, out.err
+        return out.out, out.err
+
+    # several nested sizes in measure (each on its own), a fraction in volume: both used to be refused
+    out, err = run(["measure", str(root / "digits"), "--measures", "norms", "--landscape", "digits:60,120",
+                    "--json", "-", "--threads", "1"])
+    rows = json.loads(out)
+    assert sorted({r["landscape"] for r in rows}) == ["digits:120", "digits:60"]
+    assert "measures: 2/2 measures (100%)" in err               # one progress line per measure, on stderr
+    out, err = run(["volume", str(root / "digits"), "--landscape", "digits:0.05,10%", "--threshold", "0.5,1",
+                    "--threshold", "2", "--directions", "4", "--json", "-", "--out", str(root / "v.safetensors")])
+    found = json.loads(out)
+    n = len(__import__("basinlab").data.load_dataset("digits"))
+    sizes = [max(1, math.floor(f * n + 0.5)) for f in (0.05, 0.1)]
+    assert sorted({(r["landscape_size"], r["threshold"]) for r in found["rows"]}) == sorted(
+        (s, t) for s in sizes for t in (0.5, 1.0, 2.0))
+    assert "volume: 4/4 directions (100%)" in err
+    assert VolumeResult.load(root / "v.safetensors").landscapes.tolist() == sizes
+    _, err = run(["volume", str(root / "digits"), "--directions", "2", "--quiet", "--out", str(root / "q.safetensors")])
+    assert err == ""

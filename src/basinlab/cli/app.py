@@ -19,6 +19,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _no_flag_metavar() -> None:
+    """Flags take no value: show no ``<bool>`` type beside them in --help (typer shows one for every option)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):  # noqa: ANN001, ANN202 - typer's own signature
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich
+
+
+_no_flag_metavar()
+
 # Modules under basinlab.cli that define commands; each has ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd", "claims_cmd", "export_cmd")
 

@@ -1,103 +1,77 @@
-"""``basinlab volume CHECKPOINT --landscape DATASET:SIZES``: measure a checkpoint's basin volume."""
+"""``basinlab volume CHECKPOINT [--landscape DATASET:SIZES]``: a checkpoint's basin volume (thin over
+:func:`basinlab.measures.checkpoint.checkpoint_volume`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-
-def parse_landscape(text: str) -> tuple[str, list[int]]:
-    """``'fashion-mnist:60,600,2000'`` -> ``('fashion-mnist', [60, 600, 2000])`` (sizes strictly increasing)."""
-    from basinlab.errors import ConfigError
-
-    name, sep, sizes_text = text.partition(":")
-    if not sep or not name or not sizes_text:
-        raise ConfigError(f"--landscape {text!r} must look like DATASET:SIZE[,SIZE...], e.g. 'fashion-mnist:60,600,2000'")
-    try:
-        sizes = [int(s) for s in sizes_text.split(",")]
-    except ValueError:
-        raise ConfigError(f"--landscape {text!r}: sizes must be whole numbers separated by commas") from None
-    if any(s < 1 for s in sizes) or sizes != sorted(set(sizes)):
-        raise ConfigError(f"--landscape {text!r}: sizes must be positive and strictly increasing")
-    return name, sizes
+from basinlab.cli._options import DataDir, Device, Json, Quiet, Threads, Verbose
 
 
 def volume(
-    checkpoint: Path = typer.Argument(..., help="Checkpoint path (the .safetensors file or its stem)."),
-    landscape: str | None = typer.Option(
-        None, help="DATASET:SIZE[,SIZE...] nested landscapes; default: the checkpoint's own training set."
-    ),
-    threshold: list[float] | None = typer.Option(
-        None, help="Threshold (repeat for several): a loss tau (default 0.1) or, with --threshold-kind accuracy, a "
-                   "training-accuracy level (default 0.95)."),
-    threshold_kind: str = typer.Option(
-        "loss", "--threshold-kind",
-        help="loss: a ray leaves the basin where the loss exceeds tau; accuracy: where training accuracy falls "
-             "below the level (the research code's accuracy threshold)."),
-    directions: int = typer.Option(500, min=1, help="Number of random directions K."),
-    seed: int = typer.Option(0, help="Direction seed (direction k is a pure function of seed and k)."),
-    data_seed: int | None = typer.Option(
-        None, help="Permutation seed of the landscape; default: the checkpoint's own data seed."
-    ),
-    rtol: float = typer.Option(1e-4, help="Relative tolerance of each radius."),
-    no_filter_norm: bool = typer.Option(False, "--no-filter-norm", help="Plain (not filter-normalised) directions."),
-    normalization: str | None = typer.Option(
-        None, "--normalization",
+    checkpoint: Annotated[Path, typer.Argument(help="Checkpoint path (the .safetensors file or its stem).")],
+    landscape: Annotated[str | None, typer.Option(
+        help="DATASET[:SIZE[,SIZE...]] nested landscapes, each SIZE a count, fraction, percentage or 'all' "
+             "(e.g. fashion-mnist:60,600 or fashion-mnist:0.1); default: the checkpoint's own training set.")] = None,
+    threshold: Annotated[list[str] | None, typer.Option(
+        metavar="TAU[,TAU...]", help="Thresholds, comma-separated or repeated: loss levels τ (default 0.1) or, with "
+        "--threshold-kind accuracy, training-accuracy levels (default 0.95).")] = None,
+    threshold_kind: Annotated[str, typer.Option(
+        "--threshold-kind", help="loss: a ray leaves the basin where the loss exceeds τ; accuracy: where training "
+        "accuracy falls below the level (the research code's accuracy threshold).")] = "loss",
+    directions: Annotated[int, typer.Option(min=1, help="Number of random directions K.")] = 500,
+    seed: Annotated[int, typer.Option(help="Direction seed (direction k is a pure function of seed and k).")] = 0,
+    data_seed: Annotated[int | None, typer.Option(
+        help="Permutation seed of the landscape; default: the checkpoint's own data seed.")] = None,
+    rtol: Annotated[float, typer.Option(help="Relative tolerance of each radius.")] = 1e-4,
+    no_filter_norm: Annotated[bool, typer.Option("--no-filter-norm",
+                                                 help="Plain (not filter-normalised) directions.")] = False,
+    normalization: Annotated[str | None, typer.Option(
         help="Direction normalisation: rows (the paper's, default), rows_biases (also biases by |b|; invariant to "
              "layer-wise rescaling), elementwise (every parameter by |θ0|; invariant to every positive rescaling), "
-             "none. Overrides --no-filter-norm."),
-    data_dir: Path | None = typer.Option(None, help="Directory with dataset files."),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
-    out: Path | None = typer.Option(None, help="Where to save the result (default: next to the checkpoint)."),
+             "none. Overrides --no-filter-norm.")] = None,
+    data_dir: DataDir = None,
+    device: Device = "cpu",
+    threads: Threads = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Where to save the result (default: next to the checkpoint).")] = None,
+    json_path: Json = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Measure the basin volume of a checkpoint in one or more nested landscapes."""
+    from basinlab.cli._options import frame_records, write_json
+    from basinlab.cli._progress import configure, interruptible
     from basinlab.cli._tables import make_console, print_volume_summary
-    from basinlab.data import DatasetSpec, make_dataset
-    from basinlab.train import load_checkpoint
-    from basinlab.volume import measure_volume
+    from basinlab.measures.checkpoint import checkpoint_volume
+    from basinlab.parse import parse_list
+    from basinlab.runtime import limit_threads
 
-    console = make_console()
-    model, meta = load_checkpoint(checkpoint, device=device)
-    own = meta.get("dataset_spec") or {}
-    if landscape is None:
-        if not own:
-            from basinlab.errors import ConfigError
-
-            raise ConfigError(f"checkpoint {checkpoint} records no dataset; pass --landscape DATASET:SIZES")
-        name, sizes = own["name"], None
-    else:
-        name, sizes = parse_landscape(landscape)
-    same_data = own.get("name") == name
-    spec = DatasetSpec(
-        name=name,
-        split="train",
-        size=None if sizes is None and not same_data else (max(sizes) if sizes else own.get("size")),
-        seed=data_seed if data_seed is not None else (own.get("seed", 0) if same_data else 0),
-        options=own.get("options", {}) if same_data else {},
-    )
-    data = make_dataset(spec, data_dir=data_dir)
-    result = measure_volume(
-        model,
-        data.inputs,
-        data.targets,
-        thresholds=tuple(threshold) if threshold else ((0.95,) if threshold_kind == "accuracy" else (0.1,)),
-        threshold_kind=threshold_kind,
-        directions=directions,
-        seed=seed,
-        loss=meta.get("train_config", {}).get("loss", "cross_entropy"),
-        filter_normalize=not no_filter_norm,
-        normalization=normalization,
-        rtol=rtol,
-        landscapes=sizes,
-        device=device,
-        progress=True,
-    )
-    target = out or Path(str(checkpoint).removesuffix(".safetensors") + ".volume.safetensors")
+    output = configure(quiet, verbose)
+    thresholds = parse_list(threshold, float, "--threshold", "0.1,0.3") or (
+        [0.95] if threshold_kind == "accuracy" else [0.1])
+    with interruptible("no result was written (a volume is not resumable; rerun the command)"), \
+            limit_threads(threads), output.bar("volume", directions, unit="directions") as bar:
+        result = checkpoint_volume(
+            checkpoint, landscape, thresholds=thresholds, threshold_kind=threshold_kind, directions=directions, seed=seed, data_seed=data_seed,
+            rtol=rtol, normalization=normalization, filter_normalize=not no_filter_norm, data_dir=data_dir,
+            device=device, progress=lambda done, total, _what: bar.update(done, total),
+        )
+    target = out or Path(str(checkpoint).removesuffix(".safetensors").removesuffix(".json") + ".volume.safetensors")
     result.save(target)
+    if json_path is not None:
+        write_json({"checkpoint": str(checkpoint), "result": str(target), "n_params": result.n_params,
+                    "directions": len(result.seeds), "rows": frame_records(result.summary())}, json_path)
+        if json_path == "-":
+            return
+    console = make_console()
     print_volume_summary(console, result)
     console.print(f"result: {target}  (read it back with basinlab.VolumeResult.load)")
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``basinlab volume`` to ``app``."""
     app.command()(volume)

@@ -65,7 +65,7 @@ class EngineSettings:
     batch_directions: int | None
     memory_budget: int
     tau_exit: float | None  # early-exit level (EXIT_FACTOR·max level), None without early exit
-    progress: bool
+    progress: bool | Callable[[int, int], None]  # True: INFO log lines; a callable: progress(done, total)
     general_path: bool
     loss_name: str
 
@@ -86,7 +86,7 @@ def measure_volume(
     landscapes: Sequence[int] | None = None,
     batch_directions: int | None = None,
     device: str | torch.device | None = None,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
     scan_points: int = DEFAULT_SCAN_POINTS,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     nonnegative_loss: bool | None = None,
@@ -114,7 +114,8 @@ def measure_volume(
         landscapes: increasing prefix sizes of the data (default: all N rows as one landscape).
         batch_directions: directions per batch (default: by size, about 16k direction×example rows).
         device: where to compute (default: the model's device); a copy of the model is moved there.
-        progress: log one line per batch at INFO level (logger ``basinlab.volume.engine``).
+        progress: log one line per batch at INFO level (logger ``basinlab.volume.engine``); a callable
+            ``progress(done, total)`` is called with the directions done after every batch instead.
         scan_points: scan resolution. Once the crossing is bracketed in a coarse ladder cell ``[c_lo, c_hi]``
             (``c_hi < 1.05·c*``), every gap longer than ``h = c_hi/scan_points`` between points known ≤ τ in
             ``[0, c_lo]`` is filled with grid points ``m·h``, so an excursion above τ before the crossing that is wider
@@ -153,7 +154,7 @@ def measure_volume(
         normalization=resolve_normalization(normalization, bool(filter_normalize)), rtol=float(rtol),
         max_coefficient=float(max_coefficient), scan_points=int(scan_points), batch_directions=batch_directions,
         memory_budget=int(memory_budget), tau_exit=EXIT_FACTOR * max(levels) if nonneg and max(levels) > 0 else None,
-        progress=bool(progress), general_path=bool(general_path),
+        progress=progress if callable(progress) else bool(progress), general_path=bool(general_path),
         loss_name=loss if isinstance(loss, str) else "callable",
     )
     first = next(model.parameters())
@@ -229,7 +230,9 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
             if c_star > 0 and not cens:
                 finished[(t, li)].append(c_star)
         k0 += size
-        if s.progress:
+        if callable(s.progress):
+            s.progress(k0, n_dirs)
+        elif s.progress:
             log.info("volume: %d/%d directions done", k0, n_dirs)
     stream.close()
     counts: dict[str, Any] = {
