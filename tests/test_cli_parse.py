@@ -50,3 +50,14 @@ def test_plain_progress_lines(capsys):
     with Output(quiet=True).bar("volume", 10) as bar:
         bar.update(10)
     assert capsys.readouterr().err == ""
+
+
+def test_no_bool_metavar_in_any_help():
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+
+    for command in ("train", "volume", "measure", "run", "status", "report", "table", "claims", "demo"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "160"})
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.output and "--quiet" in result.output, command

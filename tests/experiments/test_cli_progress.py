@@ -69,3 +69,8 @@ def test_log_shows_progress_while_running_and_ctrl_c_resumes(tmp_path):
     rows = json.loads(status.stdout)                          # nothing but JSON on stdout
     assert status.returncode == 0 and len(rows) == 12 and {r["state"] for r in rows} == {"done"}
     assert {r["kind"] for r in rows} == {"train", "volume"}
+    for command in ("table", "claims"):
+        found = subprocess.run([sys.executable, "-m", "basinlab", command, str(out), "--json", "-"],
+                               capture_output=True, text=True, env=env, timeout=120)
+        assert found.returncode == 0, found.stderr
+        assert isinstance(json.loads(found.stdout), list)     # valid JSON (NaN written as null), nothing else

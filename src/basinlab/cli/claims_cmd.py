@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from basinlab.cli._options import Json, Quiet, Verbose
+
 RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab run'.")]
 
 _COLOURS = {"reproduced": "green", "not reproduced": "red", "not testable here": "bright_black"}
@@ -30,16 +32,19 @@ def _write_json(claims, target: str) -> None:
 
 def claims(
     run_dir: RunDir,
-    json_path: Annotated[str | None, typer.Option("--json", help="Write the claims as JSON to this file ('-' = stdout, "
-                                                               "instead of the table).")] = None,
+    json_path: Json = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Check every claim of the basin-volume paper that RUN_DIR can test; print rule, figures and verdict."""
     from rich.markup import escape
     from rich.table import Table
 
     from basinlab.analysis.claims import NOT_REPRODUCED, NOT_TESTABLE, REPRODUCED, check_claims
+    from basinlab.cli._progress import configure
 
+    configure(quiet, verbose)
     found = check_claims(run_dir, seed=seed)
     if json_path == "-":
         _write_json(found, "-")

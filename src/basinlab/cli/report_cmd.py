@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from basinlab.cli._options import Json, Quiet, Threads, Verbose
+
 RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab run'.")]
 
 
@@ -17,23 +19,47 @@ def report(
     no_slice: Annotated[bool, typer.Option("--no-slice", help="Skip the 2-D loss slice (it loads checkpoints).")] = False,
     slice_resolution: Annotated[int, typer.Option(help="Grid points per axis of the 2-D loss slice.")] = 31,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    threads: Threads = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Write RUN_DIR/report/index.html: spec, versions, tables and every figure on one self-contained page."""
-    from basinlab.report import write_report
+    import time
 
-    path = write_report(run_dir, threshold=threshold, loss_slice=not no_slice, slice_resolution=slice_resolution,
-                        seed=seed)
+    from basinlab.cli._progress import configure, format_seconds, interruptible
+    from basinlab.report import write_report
+    from basinlab.runtime import limit_threads
+
+    output = configure(quiet, verbose)
+    start = time.perf_counter()
+    output.note(f"report: writing figures and tables of {run_dir} ...")
+    with interruptible(f"the run's results in {run_dir} are untouched; rerun: basinlab report {run_dir}"), \
+            limit_threads(threads):
+        path = write_report(run_dir, threshold=threshold, loss_slice=not no_slice,
+                            slice_resolution=slice_resolution, seed=seed)
+    output.note(f"report: written in {format_seconds(time.perf_counter() - start)}")
     typer.echo(str(path))
 
 
 def table(
     run_dir: RunDir,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    json_path: Json = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print the Table-1-style summary: α (with 95% CI over seeds) and test accuracy at the smallest/largest size."""
     from basinlab.analysis import format_table1, table1
+    from basinlab.cli._options import frame_records, write_json
+    from basinlab.cli._progress import configure
 
-    print_frame(format_table1(table1(run_dir, seed=seed)), f"basinlab: {run_dir}", left=("dataset", "variant"))
+    configure(quiet, verbose)
+    frame = table1(run_dir, seed=seed)
+    if json_path is not None:  # the numbers, unformatted (NaN -> null)
+        write_json(frame_records(frame), json_path)
+        if json_path == "-":
+            return
+    print_frame(format_table1(frame), f"basinlab: {run_dir}", left=("dataset", "variant"))
 
 
 def wide_console():
@@ -64,11 +90,15 @@ def compare(
     labels: Annotated[str, typer.Option(help="Names of the two runs in the column headers, comma-separated.")] = "a,b",
     csv: Annotated[Path | None, typer.Option(help="Also write every matched cell (every seed) to this CSV file.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals of α.")] = 0,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Compare two runs of one design cell by cell: largest and median radius, their ratio b/a, and α of each."""
     from basinlab.analysis.compare import compare_power_laws, compare_runs
+    from basinlab.cli._progress import configure
     from basinlab.errors import ConfigError
 
+    configure(quiet, verbose)
     names = tuple(s.strip() for s in labels.split(","))
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         raise ConfigError(f"--labels {labels!r}: give two different names separated by a comma, e.g. standard,unit")

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from basinlab.cli._options import DataDir, Device, Quiet, Threads, Verbose
+
 AUTO_MODEL = {"swiss-roll": "mlp-swiss", "modular": "mlp-modular", "cifar10": "mlp-cifar"}
-
-
-def _parse_size(text: str | None) -> int | float | None:
-    """'2000' -> 2000, '0.1' -> 0.1 (fraction), '10%' -> 0.1, 'all' / None -> None."""
-    from basinlab.errors import ConfigError
-
-    if text is None or text.strip().lower() in ("", "all"):
-        return None
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            return float(t[:-1]) / 100.0
-        return float(t) if any(c in t for c in ".eE") else int(t)
-    except ValueError:
-        raise ConfigError(f"--size {text!r} is not a count (2000), a fraction (0.1), a percentage (10%) "
-                          f"or 'all'") from None
-
-
-def _parse_ints(text: str | None, option: str) -> tuple[int, ...] | None:
-    from basinlab.errors import ConfigError
-
-    if text is None or not text.strip():
-        return None
-    try:
-        return tuple(int(v) for v in text.replace(" ", "").split(",") if v)
-    except ValueError:
-        raise ConfigError(f"{option} {text!r} must be comma-separated integers, e.g. 256,128") from None
 
 
 def _parse_batch(text: str) -> int | None:
@@ -59,7 +33,7 @@ def train_command(
     data_seed: Annotated[int, typer.Option("--data-seed",
         help="Seed of the nested subset permutation and poison draws.")] = 0,
     poison: Annotated[int, typer.Option("--poison", help="Extra wrongly-labelled training examples.")] = 0,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where dataset files are.")] = None,
+    data_dir: DataDir = None,
     model: Annotated[str, typer.Option("--model",
         help="Preset: mlp, mlp-deep, mlp-cifar, mlp-swiss, mlp-swiss-large, mlp-modular, cnn, cnn-cifar; "
         "'auto' picks by dataset.")] = "auto",
@@ -92,70 +66,65 @@ def train_command(
         help="Also save <name>@<epoch> at these epochs, e.g. 0,500,1000.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of model init, data order and dropout.")] = 0,
     name: Annotated[str, typer.Option("--name", help="Checkpoint file name (without extension).")] = "model",
-    device: Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")] = "cpu",
-    threads: Annotated[int | None, typer.Option("--threads",
-        help="Torch threads (default: all cores).")] = None,
+    device: Device = "cpu",
+    threads: Threads = None,
     no_test: Annotated[bool, typer.Option("--no-test", help="Do not evaluate on the test split.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
-        help="Show a progress bar on stderr.")] = True,
+        help="Show progress on stderr (a bar on a terminal, a line per 10% of epochs otherwise).")] = True,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Train one model and save it as a checkpoint."""
-    from basinlab.data import make_dataset
+    from basinlab.cli._progress import configure, interruptible
     from basinlab.data.dataset import DatasetSpec
-    from basinlab.errors import check_name
-    from basinlab.models import build_model, count_parameters, model_preset
+    from basinlab.errors import ConfigError, check_name
+    from basinlab.models import count_parameters, model_preset
+    from basinlab.parse import parse_list, parse_size
     from basinlab.runtime import limit_threads
-    from basinlab.train import RichProgress, TrainConfig, save_checkpoint, train
+    from basinlab.train import TrainConfig
+    from basinlab.train.session import train_to_checkpoint
 
+    output = configure(quiet or not progress, verbose)
     check_name(name, "--name")
     # mse trains on one-hot rows; record that in the dataset spec so measuring rebuilds the same targets
     options = {"targets": "onehot"} if loss == "mse" else {}
-    spec = DatasetSpec(name=dataset, split="train", size=_parse_size(size), seed=data_seed, poison=poison,
+    spec = DatasetSpec(name=dataset, split="train", size=parse_size(size), seed=data_seed, poison=poison,
                        options=options)
+    test_spec = None if no_test else DatasetSpec(name=dataset, split="test", seed=data_seed, options=options)
+    if asam and sam_rho <= 0:
+        raise ConfigError("--asam needs --sam-rho > 0 (e.g. --sam-rho 0.5)")
     config = TrainConfig(
         optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
         sam_rho=sam_rho, sam_adaptive=asam, batch_size=_parse_batch(batch_size), epochs=epochs,
         stop_loss=stop_loss, schedule=schedule, warmup_epochs=warmup_epochs, swa_start=swa_start, loss=loss,
-        checkpoint_epochs=_parse_ints(checkpoint_epochs, "--checkpoint-epochs") or (), seed=seed,
+        checkpoint_epochs=tuple(parse_list(checkpoint_epochs, int, "--checkpoint-epochs", "0,500,1000")), seed=seed,
     )
-    if asam and sam_rho <= 0:
-        from basinlab.errors import ConfigError
+    preset = AUTO_MODEL.get(dataset, "mlp") if model == "auto" else model
+    widths = tuple(parse_list(hidden, int, "--hidden", "256,128")) or None
 
-        raise ConfigError("--asam needs --sam-rho > 0 (e.g. --sam-rho 0.5)")
-    with limit_threads(threads):
-        data = make_dataset(spec, data_dir=data_dir)
-        test_spec = DatasetSpec(name=dataset, split="test", seed=data_seed, options=spec.options)
-        test = None if no_test else make_dataset(test_spec, data_dir=data_dir)
-        preset = AUTO_MODEL.get(dataset, "mlp") if model == "auto" else model
-        model_spec = model_preset(preset, data.input_shape, data.num_classes, width=width,
-                                  hidden=_parse_ints(hidden, "--hidden"), dropout=dropout)
-        net = build_model(model_spec, seed=seed)
-        typer.echo(f"data  {data.describe()}", err=True)
-        n_params = count_parameters(net)
-        typer.echo(f"model {preset} {list(model_spec.hidden)}: {n_params:,} parameters", err=True)
-        meta = {"model_spec": model_spec, "dataset_spec": spec,
-                "test_dataset_spec": None if no_test else test_spec,
-                "train_config": config, "model_seed": seed, "n_params": n_params}
+    def model_spec(data):
+        found = model_preset(preset, data.input_shape, data.num_classes, width=width, hidden=widths, dropout=dropout)
+        output.note(f"data  {data.describe()}")
+        return found
 
-        def on_checkpoint(epoch: int, m, metrics: dict) -> None:
-            save_checkpoint(out / f"{name}@{epoch}", m, {**meta, "epoch": epoch, "metrics": metrics})
+    def on_epoch(info: dict) -> None:
+        loss_now, acc = info.get("train_loss", float("nan")), info.get("test_acc", float("nan"))
+        note = "" if loss_now != loss_now else f"train loss {loss_now:.4f}"
+        bar.update(info["epoch"], info["epochs"], note=note + ("" if acc != acc else f"  test acc {acc:.3f}"))
 
-        start = time.perf_counter()
-        bar = RichProgress(config.epochs) if progress else None
-        if bar is not None:
-            with bar:
-                result = train(net, data, config, test=test, device=device, progress=bar,
-                               on_checkpoint=on_checkpoint)
-        else:
-            result = train(net, data, config, test=test, device=device, on_checkpoint=on_checkpoint)
-        seconds = time.perf_counter() - start
-        final_meta = {**meta, "epoch": result.epochs_run, "metrics": result.final, "history": result.history,
-                      "stopped_early": result.stopped_early}
-        path = save_checkpoint(out / name, net, final_meta)
+    kept = (f"only the checkpoints of --checkpoint-epochs already reached are kept in {out}; training does not "
+            f"resume: rerun the command") if config.checkpoint_epochs else "nothing was saved; rerun the command"
+    with interruptible(kept), limit_threads(threads), output.bar("training", epochs, unit="epochs") as bar:
+        trained = train_to_checkpoint(
+            spec, model_spec, config, out, name, model_seed=seed, test_spec=test_spec, data_dir=data_dir,
+            device=device, progress=on_epoch,
+            meta={"dataset_spec": spec, "test_dataset_spec": test_spec})
+    result, path = trained.result, trained.path
+    output.note(f"model {preset} {list(trained.model_spec.hidden)}: {count_parameters(trained.model):,} parameters")
     f = result.final
     why = f" (train loss < {stop_loss:g})" if result.stopped_early else ""
     test_part = "" if no_test else f" | test loss {f['test_loss']:.4f} acc {f['test_acc']:.4f}"
-    typer.echo(f"trained {result.epochs_run} epochs{why} in {seconds:.3g} s | "
+    typer.echo(f"trained {result.epochs_run} epochs{why} in {trained.seconds:.3g} s | "
                f"train loss {f['train_loss']:.4g} acc {f['train_acc']:.4f}{test_part}")
     typer.echo(f"checkpoint: {path}")
 

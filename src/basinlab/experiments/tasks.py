@@ -35,33 +35,28 @@ def _nan(value: Any) -> float:
 
 def train_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """Train one model; save its final checkpoint (and any checkpoint epochs); rows for ``models`` and ``training``."""
-    from ..models import ModelSpec, build_model, count_parameters
-    from ..train import TrainConfig, evaluate, save_checkpoint, train
+    from ..data import DatasetSpec
+    from ..models import ModelSpec, count_parameters
+    from ..train import TrainConfig, evaluate
     from ..train.evaluate import prepare_targets
+    from ..train.session import train_to_checkpoint
 
     start = time.perf_counter()
     model_id, data_dir, root = context["task_id"], context.get("data_dir"), Path(run_dir)
-    data = _dataset(inputs["data"], data_dir)
-    test = _dataset(inputs["test"], data_dir) if inputs.get("test") else None
     m = inputs["model"]
-    mspec = ModelSpec(kind=m["kind"], input_shape=data.input_shape, num_classes=data.num_classes,
-                      hidden=tuple(m["hidden"]), dropout=m["dropout"], options=m["options"])
-    model = build_model(mspec, seed=inputs["model_seed"])
+
+    def model_spec(data: Any) -> ModelSpec:
+        return ModelSpec(kind=m["kind"], input_shape=data.input_shape, num_classes=data.num_classes,
+                         hidden=tuple(m["hidden"]), dropout=m["dropout"], options=m["options"])
+
     config = TrainConfig(**train_config_kwargs(Variant("", tuple(inputs["train"].items())), inputs["model_seed"]))
-    meta = {"model_spec": mspec.to_dict(), "dataset_spec": inputs["data"], "train_config": config.to_dict(),
-            "model_seed": inputs["model_seed"], "model_id": model_id, "experiment": context.get("experiment"),
-            "variant": context.get("variant")}
-    files: list[str] = []
-
-    def save(name: str, epoch: int, metrics: dict[str, Any]) -> None:
-        save_checkpoint(root / name, model, {**meta, "epoch": epoch, "metrics": metrics})
-        files.extend([f"{name}.safetensors", f"{name}.json"])
-
-    def on_checkpoint(epoch: int, _model: Any, metrics: dict[str, Any]) -> None:
-        save(checkpoint_name(model_id, epoch), epoch, {k: v for k, v in metrics.items() if k != "seconds"})
-
-    result = train(model, data, config, test=test, device=context.get("device"),
-                   on_checkpoint=on_checkpoint if config.checkpoint_epochs else None)
+    trained = train_to_checkpoint(
+        DatasetSpec.from_dict(inputs["data"]), model_spec, config, root, checkpoint_name(model_id, -1),
+        model_seed=inputs["model_seed"], test_spec=DatasetSpec.from_dict(inputs["test"]) if inputs.get("test") else None,
+        data_dir=data_dir, device=context.get("device"), final_epoch=-1, record_history=False,
+        meta={"dataset_spec": inputs["data"], "model_id": model_id, "experiment": context.get("experiment"),
+              "variant": context.get("variant")})
+    model, data, result, files = trained.model, trained.data, trained.result, trained.files
     final = dict(result.final)
     clean_loss, clean_acc = final["train_loss"], final["train_acc"]
     train_size = len(data)
@@ -71,7 +66,6 @@ def train_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) ->
         targets = prepare_targets(clean.targets, config.loss, clean.num_classes)
         device = next(model.parameters()).device
         clean_loss, clean_acc = evaluate(model, clean.inputs.to(device), targets.to(device), config.loss)
-    save(checkpoint_name(model_id, -1), -1, {k: v for k, v in final.items() if k != "seconds"})
     d = inputs["data"]
     model_row = {
         "model_id": model_id, "experiment": context.get("experiment") or "", "variant": context.get("variant") or "",
