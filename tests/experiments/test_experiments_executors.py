@@ -130,3 +130,52 @@ def test_process_pool_workers_die_with_a_killed_driver(tmp_path):
     while any(_alive(p) for p in pids) and time.time() < deadline:
         time.sleep(0.2)
     assert not any(_alive(p) for p in pids), pids
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_local_ray_cluster_dies_with_a_killed_driver(tmp_path):
+    """kill -9 of a driver that started a local Ray cluster: its workers, raylet, GCS and agents all go (the
+    agents outlived the driver by over a minute before the reaper)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    pytest.importorskip("ray")
+    from basinlab.experiments.reaper import process_table
+
+    here = str(Path(__file__).parent)
+    driver = (
+        f"import sys; sys.path.insert(0, {here!r})\n"
+        "from basinlab.experiments import Plan, RunStore, Task, execute_plan, make_executor\n"
+        f"tasks = [Task.make('measures', 'experiments_testlib:sleep_and_record_pid', {{'i': i, 'dir': {str(tmp_path)!r}}})"
+        " for i in range(2)]\n"
+        f"store = RunStore.open({str(tmp_path / 'run')!r})\n"
+        "execute_plan(Plan(tasks), store, make_executor('ray', 2))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", driver], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": here})  # Ray workers import the stand-in task
+    deadline = time.time() + 120
+    while len(list(tmp_path.glob("*.pid"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    workers = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
+    table = process_table()
+    tree, frontier = set(), {proc.pid}
+    while frontier:  # every process the driver started, directly or not
+        tree |= frontier
+        frontier = {p for p, (ppid, _) in table.items() if ppid in frontier} - tree
+    tree.discard(proc.pid)
+    assert len(workers) == 2 and set(workers) <= tree and len(tree) >= 5, (workers, tree)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 15
+    while any(_alive(p) for p in tree) and time.time() < deadline:
+        time.sleep(0.2)
+    left = [p for p in tree if _alive(p)]
+    for pid in left:  # never leave them behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, [Path(f"/proc/{p}/comm").read_text().strip() for p in left]

@@ -155,7 +155,8 @@ class RayExecutor:
     """Ships tasks to Ray: a local ``ray.init(num_cpus=workers or all cores)`` or a cluster at ``address``.
 
     Each task requests ``[resources] num_cpus`` (default 1) / ``num_gpus`` from Ray's scheduler and runs on as
-    many torch threads as CPUs it requested.
+    many torch threads as CPUs it requested. A local cluster this executor starts dies with its driver, also on
+    ``kill -9`` (:mod:`basinlab.experiments.reaper`).
     """
 
     def __init__(self, workers: int | None = None, address: str | None = None) -> None:
@@ -165,16 +166,41 @@ class RayExecutor:
             raise ConfigError("--executor ray needs the ray package: pip install 'basinlab[ray]'") from exc
         self._ray = ray
         self._own = not ray.is_initialized()
+        self._reaper = None
         if self._own:
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
             if address:
                 ray.init(address=address, **kwargs)
             else:
-                ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+                self._start_local(workers, kwargs)
         self.capacity = 10**6  # Ray's scheduler does the queueing
         self._remote = ray.remote(execute_task)
         self._refs: dict[Any, str] = {}
+
+    def _start_local(self, workers: int | None, kwargs: dict[str, Any]) -> None:
+        """``ray.init`` of a local cluster watched by a reaper that kills its processes when the driver dies."""
+        from .reaper import child_pids, start_reaper
+
+        self._reaper = start_reaper()
+        before = child_pids(os.getpid())
+        try:
+            self._ray.init(num_cpus=workers or os.cpu_count() or 1, **kwargs)
+            started = child_pids(os.getpid()) - before - {self._reaper.pid}
+            self._reaper.stdin.write("".join(f"{pid}\n" for pid in sorted(started)).encode())
+            self._reaper.stdin.flush()
+        except BaseException:
+            self._stop_reaper()
+            raise
+
+    def _stop_reaper(self) -> None:
+        if self._reaper is not None:
+            self._reaper.stdin.close()  # the reaper kills what is left of the cluster (e.g. its agents) and exits
+            try:
+                self._reaper.wait(timeout=30)
+            except Exception:  # noqa: BLE001 - never block the driver's exit on the reaper
+                pass
+            self._reaper = None
 
     def submit(self, task: Task, run_dir: str, device: str) -> None:
         cpus = task.num_cpus or 1
@@ -201,6 +227,7 @@ class RayExecutor:
         self._refs.clear()
         if self._own:
             self._ray.shutdown()
+            self._stop_reaper()
 
 
 def check_executor(kind: str = "local", workers: int | None = None, address: str | None = None) -> None:
