@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from basinlab.volume.search import FineLadder, _interpolate_crossing, _predict, crossing_search
+from basinlab.volume.search import _interpolate_crossing, _predict, coarse_ladder, crossing_search, fine_ladder
 
 
 def run(f, tau=0.1, *, max_c=10.0, rtol=1e-4, scan_points=8, guess=None):
@@ -88,7 +88,7 @@ def test_lower_bound_answers_are_treated_as_above():
 
 @pytest.mark.parametrize("rtol", [1e-2, 1e-4, 1e-7, 1e-12])
 def test_fine_ladder_cells_are_within_rtol_and_floor_index_is_exact(rtol):
-    fine = FineLadder(10.0, rtol)
+    fine = fine_ladder(10.0, rtol)
     assert fine.c(fine.top) == 10.0 and fine.c(0) < 10.0 * 1.0001e-8
     for c in (1e-8 * 10.0, 3.7e-3, 0.0419, 0.37, 1.0, 9.9999, 10.0):
         j = fine.floor_index(c)
@@ -164,3 +164,12 @@ def test_random_rays_terminate_and_find_the_crossing_to_rtol():
             assert censored
         else:
             assert not censored and abs(c - cstar) <= rtol * (1 + rtol) * cstar, (c, cstar, rtol)
+
+
+def test_coarse_ladder_points_are_5_percent_apart_and_recognised():
+    coarse = coarse_ladder(10.0)
+    assert coarse.c(coarse.top) == 10.0 and coarse.c(-1) == 0.0 and coarse.c(0) < 10.0 * 1.06e-8
+    for i in (0, 1, 100, coarse.top - 1):
+        assert coarse.c(i + 1) / coarse.c(i) == pytest.approx(1.05, rel=1e-12)
+        assert coarse.index_of(coarse.c(i)) == i and coarse.index_of(coarse.c(i) * (1 + 1e-12)) is None
+    assert coarse.index_of(0.0) == -1

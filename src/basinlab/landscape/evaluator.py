@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .backend import RayBackend
 from .fastpath import SequentialRays, supports_fast_path
 from .general import GeneralRays
 from .losses import LossFn, cross_entropy, points_cross_entropy
@@ -60,7 +61,9 @@ class RayEvaluator:
         self.memory_budget = int(memory_budget)
         self.granularity = int(granularity)
         self.fast = (not general) and supports_fast_path(model)
-        self.backend = SequentialRays(model, inputs[:n], self.sizes) if self.fast else GeneralRays(model, inputs[:n])
+        self.backend: RayBackend = (
+            SequentialRays(model, inputs[:n], self.sizes) if self.fast else GeneralRays(model, inputs[:n])
+        )
         self.itemsize = next(model.parameters()).element_size()
         self.n_points = 0  # points evaluated
         self.point_rows = 0  # sum over evaluated points of rows processed

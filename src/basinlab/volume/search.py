@@ -32,47 +32,71 @@ import math
 import sys
 from collections.abc import Generator
 
-__all__ = ["crossing_search", "LADDER_RATIO", "DEFAULT_START", "ladder_size", "FineLadder"]
+__all__ = ["crossing_search", "Ladder", "coarse_ladder", "fine_ladder", "LADDER_RATIO", "DEFAULT_START"]
 
-LADDER_RATIO = 1.05
+LADDER_RATIO = 1.05  # coarse ladder: neighbours 5% apart
 DEFAULT_POWER = 3.0  # loss growth exponent assumed when only one point is known (prediction only)
 DEFAULT_START = 0.05  # first probe when nothing is known about the radius (units of c)
 LADDER_DECADES = 8.0  # the ladders span max_c·10^-8 … max_c
 AGREE_CELLS = 0.25  # two interpolants this close (in fine cells) → probe the predicted fine cell's two ends
+PREDICT_RANGE = 4.0  # a coarse prediction stays within this factor of the points it is made from
+STALL_ROUNDS = 2  # the bracket "stalls" when it did not halve over this many rounds: bisection takes over
 
 Answer = tuple[float, bool]
 Reply = list[Answer] | tuple[list[Answer], dict[float, Answer]]  # answers, or (answers, other known points)
 Search = Generator[list[float], Reply, tuple[float, bool]]
 
 
-def ladder_size(max_c: float) -> int:
-    """Index I of the top coarse ladder point (``C_I = max_c``)."""
-    return int(math.ceil(LADDER_DECADES * math.log(10.0) / math.log(LADDER_RATIO)))
+class Ladder:
+    """A geometric ladder ``L_i = max_c·ratio^(i - top)``, i = 0 … top (``L_top = max_c``, ``L_0 ≈ max_c·10^-8``);
+    index −1 stands for c = 0 (the centre). Both the coarse bracket and the fine refinement are on ladders, so every
+    point a radius depends on is a function of the ray alone."""
 
-
-class FineLadder:
-    """The fine ladder ``F_j = max_c·ρ^(j-J)``, ``ρ = 1/(1 - rtol)``: neighbours are ``rtol·F_{j+1}`` apart."""
-
-    def __init__(self, max_c: float, rtol: float) -> None:
+    def __init__(self, max_c: float, log_ratio: float) -> None:
         self.max_c = max_c
-        # a hair inside rtol, so that rounding (relative error of a cell width ~ machine epsilon / rtol) never
-        # leaves a cell wider than rtol·F_{j+1}
-        shrink = min(0.5, 1e-9 + 256 * sys.float_info.epsilon / rtol)
-        self.log_ratio = -math.log1p(-rtol * (1.0 - shrink))
-        self.top = int(math.ceil(LADDER_DECADES * math.log(10.0) / self.log_ratio))
+        self.log_ratio = log_ratio
+        self.top = int(math.ceil(LADDER_DECADES * math.log(10.0) / log_ratio))
 
-    def c(self, j: int) -> float:
-        return self.max_c if j >= self.top else self.max_c * math.exp((j - self.top) * self.log_ratio)
+    def c(self, i: int) -> float:
+        """The point of index i (0.0 for i < 0, ``max_c`` for i ≥ top)."""
+        if i < 0:
+            return 0.0
+        return self.max_c if i >= self.top else self.max_c * math.exp((i - self.top) * self.log_ratio)
 
     def floor_index(self, c: float) -> int:
-        """Largest j with ``F_j <= c`` (−1 when c is below the ladder)."""
-        j = int(math.floor(math.log(c / self.max_c) / self.log_ratio)) + self.top if c > 0 else -1
-        j = min(max(j, -1), self.top)
-        while j >= 0 and self.c(j) > c:  # guard the float log against off-by-one
-            j -= 1
-        while j < self.top and self.c(j + 1) <= c:
-            j += 1
-        return j
+        """Largest i with ``L_i <= c`` (−1 when c is below the ladder)."""
+        i = int(math.floor(math.log(c / self.max_c) / self.log_ratio)) + self.top if c > 0 else -1
+        i = min(max(i, -1), self.top)
+        while i >= 0 and self.c(i) > c:  # guard the float log against off-by-one
+            i -= 1
+        while i < self.top and self.c(i + 1) <= c:
+            i += 1
+        return i
+
+    def index_of(self, c: float) -> int | None:
+        """The index of c if c is a point of the ladder (0.0 → −1), else None."""
+        if c == 0.0:
+            return -1
+        i = self.floor_index(c)
+        return i if i >= 0 and self.c(i) == c else None
+
+
+def coarse_ladder(max_c: float) -> Ladder:
+    """The coarse ladder ``C_i = max_c·1.05^(i-I)``."""
+    return Ladder(max_c, math.log(LADDER_RATIO))
+
+
+def fine_ladder(max_c: float, rtol: float) -> Ladder:
+    """The fine ladder ``F_j = max_c·ρ^(j-J)``, ``ρ = 1/(1 - rtol)``: neighbours are at most ``rtol·F_{j+1}`` apart."""
+    # a hair inside rtol, so that rounding (relative error of a cell width ~ machine epsilon / rtol) never leaves a
+    # cell wider than rtol·F_{j+1}
+    shrink = min(0.5, 1e-9 + 256 * sys.float_info.epsilon / rtol)
+    return Ladder(max_c, -math.log1p(-rtol * (1.0 - shrink)))
+
+
+def _stalled(widths: list[int]) -> bool:
+    """True when the bracket (its width in ladder cells, one entry per round) stopped halving: bisection's turn."""
+    return len(widths) > STALL_ROUNDS and widths[-1] > widths[-1 - STALL_ROUNDS] // 2
 
 
 def _above(value: float, tau: float) -> bool:
@@ -89,11 +113,9 @@ def crossing_search(
     centre: float = 0.0,
 ) -> Search:
     """Generator implementing the search described in the module docstring (centre assumed ≤ τ)."""
-    top = ladder_size(max_c)
+    coarse = coarse_ladder(max_c)
+    top = coarse.top
     known: dict[float, Answer] = {0.0: (centre, True)}  # the centre loss, ≤ τ
-
-    def ladder(i: int) -> float:
-        return 0.0 if i < 0 else (max_c if i == top else max_c * LADDER_RATIO ** (i - top))
 
     def ask(cs: list[float]) -> Generator[list[float], Reply, None]:
         need = sorted({c for c in cs if c not in known})
@@ -108,15 +130,14 @@ def crossing_search(
     lad: dict[int, bool] = {}  # ladder index -> above τ, for every known point on the coarse ladder
 
     def ask_ladder(idx: list[int]) -> Generator[list[float], Reply, None]:
-        yield from ask([ladder(i) for i in idx])
+        yield from ask([coarse.c(i) for i in idx])
         for c, (v, _) in known.items():
-            i = int(round(math.log(c / max_c) / math.log(LADDER_RATIO))) + top if c > 0 else -1
-            if 0 <= i <= top and ladder(i) == c:
+            i = coarse.index_of(c)
+            if i is not None and i >= 0:
                 lad[i] = _above(v, tau)
 
     start = guess if guess is not None and guess > 0 else DEFAULT_START
-    i0 = min(max(int(math.floor(math.log(start / max_c) / math.log(LADDER_RATIO))) + top, 0), top)
-    yield from ask_ladder([i0])
+    yield from ask_ladder([max(coarse.floor_index(start), 0)])
     stride, widths = 1, []
     while True:
         above_idx = [i for i, up in lad.items() if up]
@@ -127,10 +148,9 @@ def crossing_search(
             break
         upper = top + 1 if hi is None else hi
         widths.append(upper - lo)
-        stalled = len(widths) >= 3 and widths[-1] > widths[-3] // 2  # the bracket stopped halving
-        pred = None if stalled else _predict(known, tau, centre)
+        pred = None if _stalled(widths) else _predict(known, tau, centre)
         if pred is not None:  # probe the ladder cell the loss model predicts, inside the current bracket
-            ip = int(math.floor(math.log(max(pred, 1e-300) / max_c) / math.log(LADDER_RATIO))) + top
+            ip = coarse.floor_index(pred)
             probes = [i for i in (ip, ip + 1) if lo < i < upper and i not in lad]
             if not probes:
                 probes = [min(max(ip, lo + 1), upper - 1)]
@@ -142,7 +162,7 @@ def crossing_search(
             probes = [(lo + hi) // 2]
         stride *= 2
         yield from ask_ladder(probes)
-    a, b = (max_c, None) if hi is None else (ladder(lo), ladder(hi))
+    a, b = (max_c, None) if hi is None else (coarse.c(lo), coarse.c(hi))
 
     # 2. scan below the bracket; a grid point above τ moves the bracket and the scan repeats finer ----------------
     h = (max_c if b is None else b) / scan_points
@@ -159,7 +179,7 @@ def crossing_search(
         return max_c, True
 
     # 3. refine on the fine ladder -------------------------------------------------------------------------------
-    a, b = yield from _refine_fine(known, ask, tau, centre, a, b, FineLadder(max_c, rtol))
+    a, b = yield from _refine_fine(known, ask, tau, centre, a, b, fine_ladder(max_c, rtol))
     if b - a > rtol * b:  # a bracket at the centre (c* below the ladders): Illinois on arbitrary points
         a, b = yield from _refine(known, ask, tau, a, b, rtol)
     return _interpolate(known, tau, a, b), False
@@ -180,7 +200,7 @@ def _gap_points(known: dict[float, Answer], tau: float, a: float, h: float) -> l
     return need
 
 
-def _refine_fine(known, ask, tau: float, centre: float, a: float, b: float, fine: FineLadder):
+def _refine_fine(known, ask, tau: float, centre: float, a: float, b: float, fine: Ladder):
     """Shrink [a, b] (loss(a) ≤ τ < loss(b)) to a bracket holding no fine ladder point; returns it."""
     widths: list[int] = []
     while True:
@@ -191,7 +211,7 @@ def _refine_fine(known, ask, tau: float, centre: float, a: float, b: float, fine
             return a, b
         widths.append(jb - ja + 1)
         pred, spread = _interpolate_crossing(known, tau, centre, a, b)
-        if pred is None or (len(widths) >= 3 and widths[-1] > widths[-3] // 2):
+        if pred is None or _stalled(widths):
             probes = [fine.c((ja + jb) // 2)]  # safeguard: bisection of fine indices
         else:
             j = fine.floor_index(pred)  # the prediction lies in the fine cell [F_j, F_{j+1}]
@@ -291,7 +311,7 @@ def _refine(known, ask, tau: float, a: float, b: float, rtol: float):
 def _predict(known: dict[float, Answer], tau: float, centre: float) -> float | None:
     """Crossing predicted from the known exact points whose losses are nearest τ: inverse interpolation of
     ``log c`` in ``log(L - L(0))`` (quadratic through three points, linear through two; one point: a power law
-    ``L(c) = L(0) + A·c^p`` with ``p = DEFAULT_POWER``), kept within a factor 4 of the points. None when no point
+    ``L(c) = L(0) + A·c^p`` with ``p = DEFAULT_POWER``), kept within a factor ``PREDICT_RANGE`` of the points. None when no point
     is usable. Only chooses probes, never the result."""
     pts = [(c, v) for c, (v, exact) in known.items() if c > 0 and exact and math.isfinite(v) and v > centre]
     if not pts or tau <= centre:
@@ -307,7 +327,8 @@ def _predict(known: dict[float, Answer], tau: float, centre: float) -> float | N
     if not math.isfinite(y):
         return None
     # clamp in log space: a wild extrapolation (points with nearly equal losses) must not overflow exp
-    lo, hi = math.log(0.25 * min(c for c, _ in pts)), math.log(4.0 * max(c for c, _ in pts))
+    lo = math.log(min(c for c, _ in pts) / PREDICT_RANGE)
+    hi = math.log(PREDICT_RANGE * max(c for c, _ in pts))
     return math.exp(min(max(y, lo), hi))
 
 
