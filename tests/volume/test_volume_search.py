@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from basinlab.volume.search import _interpolate_crossing, _predict, coarse_ladder, crossing_search, fine_ladder
+from basinlab.volume.search import (
+    _interpolate_crossing,
+    _predict,
+    coarse_ladder,
+    crossing_search,
+    fine_ladder,
+)
 
 
 def run(f, tau=0.1, *, max_c=10.0, rtol=1e-4, scan_points=8, guess=None):
