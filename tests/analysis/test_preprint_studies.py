@@ -58,10 +58,26 @@ def test_report_section_renders_tables_and_figures(tmp_path):
     measures, models = _tables()
     small = models.assign(batch_size=32, model_id=[f"s{i}" for i in range(12)], test_acc=models.test_acc + 0.01)
     both = pd.concat([models, small], ignore_index=True).assign(data_seed=lambda f: f.model_seed)
-    (tmp_path / "spec.toml").write_text("[train]\nstop_loss = 0.02\n")
     empty = pd.DataFrame()
     tables = RunTables(models=both, training=empty, volumes=empty, radii=empty, measures=measures)
     page = preprint_section(tables, tmp_path, tmp_path, _table)
     assert "Head-to-head" in page and "Reparameterisation" in page and "Batch gap" in page
-    assert "stop_loss = 0.02" in page and (tmp_path / "preprint_batch_gap.png").exists()
+    assert "no stop_loss shared by both arms" in page and (tmp_path / "preprint_batch_gap.png").exists()
     assert "NOT seeds only: data_seed, batch_size also vary" in page
+
+
+def test_preprint_claims_follow_their_rules():
+    from basinlab.analysis import check_claims
+    from basinlab.analysis.run import RunTables
+
+    measures, models = _tables(n=12)
+    empty = pd.DataFrame()
+    full = models.assign(optimizer="adamw", sam_rho=0.0, imbalance="", poison=0, n_params=100, lr=1e-3,
+                         weight_decay=0.01, epochs_run=10)
+    claims = {c.key: c for c in check_claims(RunTables(full, empty, empty, empty, measures))}
+    assert claims["preprint.weakness"].verdict == "reproduced"  # τ = +1, p ≪ 0.05 by construction
+    assert claims["preprint.hessian_top"].verdict == "not reproduced"  # random values
+    mixed = full.assign(train_size=[1000] * 6 + [2000] * 6)
+    claims = {c.key: c for c in check_claims(RunTables(mixed, empty, empty, empty, measures))}
+    assert claims["preprint.weakness"].verdict == "not testable here"
+    assert "not only in seeds" in claims["preprint.weakness"].why

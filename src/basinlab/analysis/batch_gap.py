@@ -12,6 +12,7 @@ comparison to be about the batch size and not about under-training: with ``stop_
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from scipy import stats
 
 from ..errors import ConfigError
 
-__all__ = ["batch_size_gap", "PAPER_BATCH_GAP"]
+__all__ = ["batch_size_gap", "run_stop_loss", "PAPER_BATCH_GAP"]
 
 # The preprint's MNIST figures (abstract of arXiv:2605.05209, "Are Flat Minima an Illusion?"): training size ->
 # small − large batch test accuracy, points.
@@ -64,3 +65,21 @@ def batch_size_gap(models: pd.DataFrame, *, stop_loss: float | None = None,
                     "large_loss_max": l_loss, "equal_loss": equal,
                     "paper_points": PAPER_BATCH_GAP.get(int(size), math.nan)})
     return pd.DataFrame(out)
+
+
+def run_stop_loss(run_dir: Any) -> float | None:
+    """The ``stop_loss`` shared by every training variant of a run (from its manifest's resolved spec, profile
+    applied); None when there is none, the variants disagree, or the manifest is unreadable."""
+    from .run import read_manifest
+
+    try:
+        spec = read_manifest(run_dir).get("spec")
+    except Exception:  # noqa: BLE001 - an unreadable manifest only means the check cannot be made
+        return None
+    if not isinstance(spec, dict):
+        return None
+    values = {dict(map(tuple, v.get("config", []))).get("stop_loss") for v in spec.get("variants", [])}
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -752,12 +752,82 @@ def _directions(run: _Run, **_: Any) -> list[Claim]:
     return [claim]
 
 
+# -- the 2026 preprint (arXiv:2605.05209): weakness, sharpness, the batch gap -----------------------------------
+
+PREPRINT_P_VALUE = 0.05          # two-sided p-value below which a rank correlation "predicts"
+PREPRINT_MIN_MODELS = 10         # head-to-head claims need at least this many networks differing only in seeds
+
+
+def _preprint(run: _Run, **_: Any) -> list[Claim]:
+    from .batch_gap import batch_size_gap
+    from .preprint import PAPER_HEAD_TO_HEAD, head_to_head_table, varied_columns
+
+    claims: list[Claim] = []
+    measures, models = run.tables.measures, run.tables.models
+    present = set(measures["measure"].astype(str)) if len(measures) else set()
+    for name, sign, statement in (("weakness", 1, "weakness predicts generalisation (larger weakness, higher "
+                                   "test accuracy) over networks that differ only in seeds"),
+                                  ("hessian_top", -1, "sharpness (Hessian λmax) anticorrelates with test accuracy "
+                                   "over networks that differ only in seeds")):
+        if name not in present:
+            continue
+        key = f"preprint.{name}"
+        rule = (f"Kendall τ of {name} with test accuracy over ≥ {PREPRINT_MIN_MODELS} final models whose design "
+                f"differs only in the model seed; reproduced iff τ {'>' if sign > 0 else '<'} 0 and two-sided "
+                f"p < {PREPRINT_P_VALUE}")
+        paper = "; ".join(f"{d} {v[name][0]:+.3f}" + (f" (p = {v[name][1]:g})" if math.isfinite(v[name][1]) else "")
+                          for d, v in PAPER_HEAD_TO_HEAD.items() if name in v)
+        varied = varied_columns(models)
+        n = int(models["model_id"].nunique())
+        if varied or n < PREPRINT_MIN_MODELS:
+            why = (f"the networks differ in {', '.join(varied)}, not only in seeds" if varied
+                   else f"{n} networks; the rule needs ≥ {PREPRINT_MIN_MODELS}")
+            claims.append(_untestable(key, "preprint", statement, rule, paper, why))
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            row = head_to_head_table(measures[measures["measure"] == name], models).iloc[0]
+        tau, p = float(row["kendall_tau_acc"]), float(row["kendall_p_acc"])
+        ok = math.isfinite(tau) and sign * tau > 0 and p < PREPRINT_P_VALUE
+        claims.append(Claim(key, "preprint", statement, rule, paper, f"τ = {_g(tau, 3)} over {int(row['n'])} networks",
+                            f"p = {_g(p, 3)}; Spearman ρ = {_g(float(row['spearman_rho_acc']), 3)}",
+                            REPRODUCED if ok else NOT_REPRODUCED, "", None, tau, None, None))
+    if len(models) and models["batch_size"].replace(0, np.iinfo(np.int64).max).nunique() >= 2 \
+            and models["train_size"].nunique() >= 2:
+        key, statement = "preprint.batch_gap", "the small-batch test-accuracy advantage vanishes as data grows"
+        rule = (f"per training size, mean paired 100·(test_acc small − large batch) with a {CONFIDENCE:.0%} t interval "
+                "over ≥ 3 seed pairs, every model of both arms at training loss ≤ the run's stop_loss (shared by both arms); reproduced "
+                "iff the smallest size's interval lies above 0 and the largest size's interval contains 0")
+        paper = "+1.6 points at 2,000 → +0.02 at 60,000 (MNIST)"
+        stop = _stop_loss(run.tables)
+        gap = batch_size_gap(models, stop_loss=stop, confidence=CONFIDENCE).sort_values("train_size")
+        first, last = gap.iloc[0], gap.iloc[-1]
+        if stop is None or not gap["equal_loss"].all() or gap["n_pairs"].min() < 3:
+            why = ("the spec has no stop_loss" if stop is None else "a size has fewer than 3 seed pairs"
+                   if gap["n_pairs"].min() < 3 else "a model ended above stop_loss: the arms are not at equal loss")
+            claims.append(_untestable(key, "preprint", statement, rule, paper, why))
+        else:
+            ok = first["lo"] > 0 and last["lo"] <= 0 <= last["hi"]
+            ours = "; ".join(f"{int(r.train_size):,}: {_g(r.gap_points, 3)}" for r in gap.itertuples())
+            unc = "; ".join(f"{int(r.train_size):,}: [{_g(r.lo, 3)}, {_g(r.hi, 3)}]" for r in gap.itertuples())
+            claims.append(Claim(key, "preprint", statement, rule, paper, f"{ours} points", unc,
+                                REPRODUCED if ok else NOT_REPRODUCED, "", 1.6, float(last["gap_points"]),
+                                float(last["lo"]), float(last["hi"])))
+    return claims
+
+
+def _stop_loss(tables: RunTables) -> float | None:
+    from .batch_gap import run_stop_loss
+
+    return None if tables.run_dir is None else run_stop_loss(tables.run_dir)
+
+
 # -- entry points -------------------------------------------------------------------------------------------------
 
 _SECTIONS: tuple[tuple[str, Callable[..., list[Claim]]], ...] = (
     ("data size", _data_size), ("poisoning", _poisoning), ("SAM", _sam), ("batch size", _batch_size),
     ("class imbalance", _imbalance), ("grokking", _grokking), ("thresholds", _thresholds),
-    ("directions", _directions),
+    ("directions", _directions), ("preprint", _preprint),
 )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import tomllib
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.batch_gap import PAPER_BATCH_GAP, batch_size_gap
+from ..analysis.batch_gap import PAPER_BATCH_GAP, batch_size_gap, run_stop_loss
 from ..analysis.preprint import head_to_head_table, reparam_table, varied_columns
 from ..analysis.run import RunTables
 from ..errors import BasinlabError
@@ -98,20 +97,12 @@ def _figure(fig, fig_dir: Path, name: str, title: str, caption: str) -> str:
             f"<a href='figures/{name}.svg'>SVG</a></figcaption></figure>")
 
 
-def _spec(run_dir: Path) -> dict:
-    try:
-        return tomllib.loads((run_dir / "spec.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-
-
 def preprint_section(tables: RunTables, run_dir: str | Path, fig_dir: Path,
                      render: Callable[[pd.DataFrame], str]) -> str:
     """HTML of the "Preprint studies" section ('' when the run has none of its studies)."""
     import matplotlib.pyplot as plt
 
     run_dir = Path(run_dir)
-    spec = _spec(run_dir)
     parts: list[str] = []
     models, measures = tables.models, tables.measures
     dataset = str(models["dataset"].iloc[0]) if len(models) and "dataset" in models else None
@@ -149,7 +140,7 @@ def preprint_section(tables: RunTables, run_dir: str | Path, fig_dir: Path,
                                  "log10 of the largest |rescaled / original| over models and factors."))
             plt.close(fig)
         if len(models) and models["batch_size"].replace(0, np.iinfo(np.int64).max).nunique() >= 2:
-            stop = (spec.get("train") or {}).get("stop_loss")
+            stop = run_stop_loss(run_dir)
             try:
                 gap = batch_size_gap(models, stop_loss=stop)
             except BasinlabError as exc:
@@ -157,7 +148,7 @@ def preprint_section(tables: RunTables, run_dir: str | Path, fig_dir: Path,
                 gap = pd.DataFrame()
             if len(gap):
                 rule = (f"equal_loss: every model of both arms ended at training loss ≤ stop_loss = {stop:g}"
-                        if stop is not None else "no stop_loss in the spec: equal training loss not checked")
+                        if stop is not None else "no stop_loss shared by both arms: equal training loss not checked")
                 parts += ["<h3>Batch gap: small − large batch test accuracy per training size</h3>",
                           "<p class='muted'>Mean over seed pairs of 100·(test_acc small − large) with a 95% t "
                           f"interval (analysis.batch_size_gap); {html.escape(rule)}. <b>paper_points</b>: the "
