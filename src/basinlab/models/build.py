@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from .size import check_fits
 from .spec import ModelSpec
 
 __all__ = ["SPEC_ATTRIBUTE", "build_model", "count_parameters", "model_spec_of"]
@@ -52,11 +53,14 @@ def _cnn(spec: ModelSpec) -> list[nn.Module]:
     return layers
 
 
-def build_model(spec: ModelSpec | dict[str, Any], *, seed: int) -> nn.Module:
+def build_model(spec: ModelSpec | dict[str, Any], *, seed: int, max_memory: int | str | None = None) -> nn.Module:
     """A float32 CPU ``nn.Sequential`` for ``spec`` with PyTorch's default init drawn from ``seed``.
 
     The global RNG is forked, seeded and restored, so the result depends on ``(spec, seed)`` only and the
     caller's random state is untouched. The spec is kept on the module as ``basinlab_model_spec``.
+    A model whose training would not fit in ``max_memory`` bytes (e.g. ``'8G'``; default: the
+    ``BASINLAB_MAX_MEMORY`` environment variable, else the available memory) is refused before allocating
+    (:func:`basinlab.models.size.check_fits`).
     """
     if isinstance(spec, dict):
         spec = ModelSpec.from_dict(spec)
@@ -64,6 +68,7 @@ def build_model(spec: ModelSpec | dict[str, Any], *, seed: int) -> nn.Module:
         raise ConfigError(f"build_model needs a ModelSpec or dict; got {type(spec).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"model seed must be an integer; got {seed!r}")
+    check_fits(spec, max_memory)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         layers = _mlp(spec) if spec.kind == "mlp" else _cnn(spec)
