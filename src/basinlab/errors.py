@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices", "check_name"]
+__all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices", "check_name",
+           "check_output_dir", "check_output_file", "check_input_dir", "check_at_least", "write_text_atomic"]
 
 
 class BasinlabError(ValueError):
@@ -49,3 +50,96 @@ def expect(condition: bool, message: str, error: type[BasinlabError] = ConfigErr
     """Raise ``error(message)`` unless ``condition`` holds."""
     if not condition:
         raise error(message)
+
+
+def check_at_least(value: int | None, lo: int, what: str) -> int | None:
+    """``value`` if it is None or an integer ``>= lo``; else :class:`ConfigError` naming ``what``."""
+    if value is not None and value < lo:
+        raise ConfigError(f"{what} must be an integer of at least {lo}; got {value}")
+    return value
+
+
+def _writable_dir(folder, what: str, value) -> None:
+    import tempfile
+
+    try:  # a real probe (os.access says yes to root on read-only mounts); the probe file is gone at once
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{what} {str(value)!r}: cannot write in folder {str(folder)!r} ({exc.strerror})") from None
+
+
+def check_output_dir(path, what: str) -> None:
+    """Before any work: ``path`` is an existing writable folder, or a new one that can be made (its nearest
+    existing ancestor is a writable folder). Nothing is created."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"{what} {str(path)!r} is a file, not a folder; pass a folder (new or existing)")
+    probe = p
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"{what} {str(path)!r}: {str(probe)!r} is a file, not a folder; pass a folder path")
+    _writable_dir(probe, what, path)
+
+
+def check_output_file(path, what: str) -> None:
+    """Before any work: ``path`` is not a folder and its folder exists and is writable. Nothing is created."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise ConfigError(f"{what} {str(path)!r} is a folder; pass a file name, e.g. {str(p / 'out')!r}")
+    parent = p.parent
+    if not parent.is_dir():
+        state = "is not a folder" if parent.exists() else "does not exist"
+        raise ConfigError(f"{what} {str(path)!r}: folder {str(parent)!r} {state}; create it first or pass another path")
+    _writable_dir(parent, what, path)
+
+
+def check_input_dir(path, what: str) -> None:
+    """``path`` (when given) is an existing folder."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    p = Path(path)
+    if not p.is_dir():
+        state = "is a file, not a folder" if p.exists() else "does not exist"
+        raise ConfigError(f"{what} {str(path)!r} {state}; pass the folder that holds the dataset files")
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in its folder and a rename; the temporary file is removed
+    if anything fails. A target that exists and is not a regular file (``/dev/stdout``, a pipe) is written
+    directly, never replaced."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists() and not p.is_file() and not p.is_dir():
+        try:
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:  # name the file (a failed flush on close carries no file name)
+            raise OSError(exc.errno, exc.strerror, str(p)) from None
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, p)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(p)) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

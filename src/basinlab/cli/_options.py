@@ -37,16 +37,15 @@ def json_clean(value: Any) -> Any:
 def write_json(value: Any, target: str) -> None:
     """Write ``value`` as valid JSON (NaN -> null) to stdout (``target == '-'``) or to file ``target`` (atomically)."""
     import json
-    import os
 
     text = json.dumps(json_clean(value), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     if target == "-":
         typer.echo(text, nl=False)
         return
-    path = Path(target)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from basinlab.errors import check_output_file, write_text_atomic
+
+    check_output_file(target, "--json")
+    write_text_atomic(target, text)
 
 
 def frame_records(frame) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ _COLOURS = {"reproduced": "green", "not reproduced": "red", "not testable here":
 
 def _write_json(claims, target: str) -> None:
     import json
-    import os
 
     from basinlab.analysis.claims import claims_records
 
@@ -24,10 +23,10 @@ def _write_json(claims, target: str) -> None:
     if target == "-":
         typer.echo(text, nl=False)
         return
-    path = Path(target)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    from basinlab.errors import check_output_file, write_text_atomic
+
+    check_output_file(target, "--json")
+    write_text_atomic(target, text)
 
 
 def claims(
@@ -45,6 +44,11 @@ def claims(
     from basinlab.cli._progress import configure
 
     configure(quiet, verbose)
+
+    from basinlab.errors import check_output_file
+
+    if json_path not in (None, "-"):
+        check_output_file(json_path, "--json")
     found = check_claims(run_dir, seed=seed)
     if json_path == "-":
         _write_json(found, "-")

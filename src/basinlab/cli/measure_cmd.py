@@ -43,6 +43,13 @@ def measure(
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads
 
+    from basinlab.errors import check_at_least, check_input_dir, check_output_file
+
+    check_at_least(seed, 0, "--seed")
+    check_at_least(threads, 1, "--threads")
+    check_input_dir(data_dir, "--data-dir")
+    if json_path not in (None, "-"):
+        check_output_file(json_path, "--json")  # before any work
     output = configure(quiet, verbose)
     names = parse_list(measures, str, "--measures", "hessian_top,norms")
     settings: dict = {}

@@ -30,6 +30,9 @@ def report(
     from basinlab.report import write_report
     from basinlab.runtime import limit_threads
 
+    from basinlab.errors import check_at_least
+
+    check_at_least(slice_resolution, 2, "--slice-resolution")  # also when the run has no checkpoint to slice
     output = configure(quiet, verbose)
     start = time.perf_counter()
     output.note(f"report: writing figures and tables of {run_dir} ...")
@@ -102,9 +105,13 @@ def compare(
     names = tuple(s.strip() for s in labels.split(","))
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         raise ConfigError(f"--labels {labels!r}: give two different names separated by a comma, e.g. standard,unit")
+    from basinlab.errors import check_output_file, write_text_atomic
+
+    if csv is not None:
+        check_output_file(csv, "--csv")
     cells = compare_runs(run_a, run_b, labels=names)
     if csv is not None:
-        cells.to_csv(csv, index=False)
+        write_text_atomic(csv, cells.to_csv(index=False))
     a, b = names
     keys = ["variant", "train_size", "landscape_size", "threshold"]
     cols = [f"r_max_{a}", f"r_max_{b}", "r_max_ratio", f"r_median_{a}", f"r_median_{b}", "r_median_ratio"]

@@ -214,8 +214,11 @@ def register(app: typer.Typer) -> None:
         from basinlab.experiments import load_spec, plan
 
         configure(quiet, verbose)
+        from basinlab.experiments.spec import check_runnable
+
         parsed, _ = load_spec(spec, profile=profile)
         counts = plan(parsed).counts()
+        check_runnable(parsed)  # what a run checks before its first task: "valid" means the run can start
         detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         typer.echo(f"{spec}: valid{' (profile ' + profile + ')' if profile else ''}; "
                    f"{sum(counts.values())} tasks planned: {detail}")

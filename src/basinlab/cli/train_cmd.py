@@ -86,6 +86,15 @@ def train_command(
 
     output = configure(quiet or not progress, verbose)
     check_name(name, "--name")
+    from basinlab.errors import check_at_least, check_input_dir, check_output_dir
+    from basinlab.runtime import resolve_device
+
+    check_output_dir(out, "--out")  # before any work: a bad output place fails now, not after training
+    check_input_dir(data_dir, "--data-dir")
+    check_at_least(seed, 0, "--seed")
+    check_at_least(data_seed, 0, "--data-seed")
+    check_at_least(threads, 1, "--threads")
+    resolve_device(device)
     # mse trains on one-hot rows; record that in the dataset spec so measuring rebuilds the same targets
     options = {"targets": "onehot"} if loss == "mse" else {}
     spec = DatasetSpec(name=dataset, split="train", size=parse_size(size), seed=data_seed, poison=poison,

@@ -50,6 +50,14 @@ def volume(
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads
 
+    from basinlab.errors import check_at_least, check_input_dir, check_output_file
+    from basinlab.runtime import resolve_device
+
+    resolve_device(device)
+    check_at_least(data_seed, 0, "--data-seed")
+    check_input_dir(data_dir, "--data-dir")
+    target = out or Path(str(checkpoint).removesuffix(".safetensors").removesuffix(".json") + ".volume.safetensors")
+    check_output_file(target, "--out")
     output = configure(quiet, verbose)
     thresholds = parse_list(threshold, float, "--threshold", "0.1,0.3") or (
         [0.95] if threshold_kind == "accuracy" else [0.1])
@@ -60,7 +68,6 @@ def volume(
             rtol=rtol, normalization=normalization, filter_normalize=not no_filter_norm, data_dir=data_dir,
             device=device, progress=lambda done, total, _what: bar.update(done, total),
         )
-    target = out or Path(str(checkpoint).removesuffix(".safetensors").removesuffix(".json") + ".volume.safetensors")
     result.save(target)
     if json_path is not None:
         write_json({"checkpoint": str(checkpoint), "result": str(target), "n_params": result.n_params,

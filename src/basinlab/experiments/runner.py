@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import check_output_dir
 from ..rundir import RunStore, open_run
 from .executors import TaskResult, check_executor, make_executor
 from .plan import Plan, Task, plan
-from .spec import ExperimentSpec, load_spec
+from .spec import ExperimentSpec, check_runnable, load_spec
 
 __all__ = ["RunSummary", "execute_plan", "run_experiment", "default_run_dir", "run_status"]
 
@@ -143,9 +144,11 @@ def run_experiment(spec_source: str | Path, out: str | Path | None = None, *, pr
     resolve_device(device)  # fail early on an unavailable device
     check_executor(executor, workers, address)  # and on bad executor options, before the run directory exists
     tasks = plan(spec)
+    run_dir = Path(out) if out is not None else default_run_dir(spec)
+    check_runnable(spec)
+    check_output_dir(run_dir, "--out")  # a file, or a folder that cannot be made: refused before anything is made
     if on_plan is not None:
         on_plan(tasks)
-    run_dir = Path(out) if out is not None else default_run_dir(spec)
     with RunStore.open(run_dir) as store:
         store.write_text("spec.toml", text)
         store.set_meta({"spec": _jsonable(dataclasses.asdict(spec)), "profile": profile, "versions": _versions(),

@@ -19,6 +19,7 @@ from ._check import Table, check_float, check_int, deep_merge, join
 from .spec_train import Variant, parse_variants, train_config_kwargs
 
 __all__ = ["ExperimentSpec", "ModelSection", "Variant", "LandscapeSpec", "VolumeSettings", "load_spec", "parse_spec",
+           "check_runnable",
            "train_config_kwargs"]
 
 MODEL_KINDS = ("mlp", "cnn")
@@ -105,6 +106,8 @@ def load_spec(source: str | Path, profile: str | None = None) -> tuple[Experimen
         text = source
     else:
         path = Path(source)
+        if path.is_dir():
+            raise ConfigError(f"spec file {str(path)!r} is a folder; pass a TOML file such as experiments/quickstart.toml")
         if not path.is_file():
             raise ConfigError(f"spec file {str(path)!r} does not exist; pass a TOML file such as experiments/quickstart.toml")
         try:
@@ -182,6 +185,19 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
         num_gpus=root.table("resources", ("num_cpus", "num_gpus")).float("num_gpus", 0.0, lo=0.0),
         profile=profile,
     )
+
+
+def check_runnable(spec: ExperimentSpec) -> None:
+    """The checks a run makes on the file system before its first task: ``dataset.data_dir`` (or ``--data-dir``)
+    is an existing folder, and a file-based dataset's train and test files are present when downloading is off
+    (``BASINLAB_DOWNLOAD=0``). Raises :class:`ConfigError` / :class:`~basinlab.errors.DataError`."""
+    from ..data.locate import FILE_DATASETS, _download_allowed, locate
+    from ..errors import check_input_dir
+
+    check_input_dir(spec.data_dir, "dataset.data_dir (or --data-dir)")
+    if spec.dataset in FILE_DATASETS and not _download_allowed(None):
+        for split in ("train", "test"):
+            locate(spec.dataset, split, spec.data_dir, download=False)
 
 
 def _check_dataset_options(name: str, options: dict[str, Any]) -> None:

@@ -142,7 +142,32 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     if record.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{meta_path} has checkpoint format version {record.get('format_version')!r}; "
                               f"this basinlab reads version {FORMAT_VERSION}")
+    _check_record(record, meta_path)
     return record
+
+
+def _check_record(record: dict[str, Any], meta_path: Path) -> None:
+    """The JSON's fields have the types basinlab reads (a hand-edited or foreign file fails here, by field)."""
+    def bad(field: str, expected: str, value: Any) -> CheckpointError:
+        return CheckpointError(f"checkpoint metadata {meta_path}: field {field!r} must be {expected}; "
+                               f"got {type(value).__name__} {value!r:.60}; re-create the checkpoint")
+
+    if not isinstance(record.get("weights_sha256"), str):
+        raise bad("weights_sha256", "a SHA-256 hex string", record.get("weights_sha256"))
+    tensors = record.get("tensors", {})
+    if not isinstance(tensors, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("shape"), list) for v in tensors.values()):
+        raise bad("tensors", "a table of name -> {shape: [...], dtype: ...}", tensors)
+    meta = record.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise bad("metadata", "a table", meta)
+    for key in ("model_spec", "dataset_spec", "test_dataset_spec", "train_config"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise bad(f"metadata.{key}", "a table", meta[key])
+    for key in ("dataset_spec", "test_dataset_spec"):
+        options = (meta.get(key) or {}).get("options")
+        if options is not None and not isinstance(options, dict):
+            raise bad(f"metadata.{key}.options", "a table", options)
 
 
 def _read_state(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
