@@ -152,7 +152,7 @@ def test_os_and_encoding_errors_are_one_line(tmp_path, tiny_spec, capsys):
     a_file = tmp_path / "a_file"
     a_file.write_text("")
     cases = [(["validate", str(binary)], "is not UTF-8 text"),
-             (["run", str(tiny_spec), "--out", str(a_file), "--no-report"], "Not a directory"),
+             (["run", str(tiny_spec), "--out", str(a_file), "--no-report"], "is a file, not a folder"),
              (["run", str(tiny_spec), "--out", "/proc/basinlab-nope", "--no-report"], "/proc/basinlab-nope")]
     for args, message in cases:
         with pytest.raises(SystemExit) as exc:
