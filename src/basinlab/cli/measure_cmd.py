@@ -39,11 +39,10 @@ def measure(
     from basinlab.cli._options import write_json
     from basinlab.cli._progress import configure, interruptible
     from basinlab.cli.report_cmd import wide_console
+    from basinlab.errors import check_at_least, check_input_dir, check_output_file
     from basinlab.measures.checkpoint import measure_checkpoint, parse_setting
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads
-
-    from basinlab.errors import check_at_least, check_input_dir, check_output_file
 
     check_at_least(seed, 0, "--seed")
     check_at_least(threads, 1, "--threads")

@@ -27,10 +27,9 @@ def report(
     import time
 
     from basinlab.cli._progress import configure, format_seconds, interruptible
+    from basinlab.errors import check_at_least
     from basinlab.report import write_report
     from basinlab.runtime import limit_threads
-
-    from basinlab.errors import check_at_least
 
     check_at_least(slice_resolution, 2, "--slice-resolution")  # also when the run has no checkpoint to slice
     output = configure(quiet, verbose)

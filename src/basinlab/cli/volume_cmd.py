@@ -46,12 +46,10 @@ def volume(
     from basinlab.cli._options import frame_records, write_json
     from basinlab.cli._progress import configure, interruptible
     from basinlab.cli._tables import make_console, print_volume_summary
+    from basinlab.errors import check_at_least, check_input_dir, check_output_file
     from basinlab.measures.checkpoint import checkpoint_volume
     from basinlab.parse import parse_list
-    from basinlab.runtime import limit_threads
-
-    from basinlab.errors import check_at_least, check_input_dir, check_output_file
-    from basinlab.runtime import resolve_device
+    from basinlab.runtime import limit_threads, resolve_device
 
     resolve_device(device)
     check_at_least(data_seed, 0, "--data-seed")
