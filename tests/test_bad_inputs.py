@@ -334,8 +334,7 @@ for _id, _extra, _expected in [
     ("threshold-nan", "--threshold nan", "threshold"), ("threshold-inf", "--threshold inf", "threshold"),
     ("threshold-text", "--threshold low", "--threshold"), ("rtol-zero", "--rtol 0", "rtol"),
     ("rtol-big", "--rtol 5", "rtol"), ("rtol-nan", "--rtol nan", "rtol"), ("seed-negative", "--seed -1", "seed"),
-    ("data-seed-negative", "--data-seed -1", "--data-seed"), ("landscape-no-sizes", "--landscape swiss-roll", "--landscape"),
-    ("landscape-zero", "--landscape swiss-roll:0", "--landscape"), ("landscape-order", "--landscape swiss-roll:10,5", "--landscape"),
+    ("data-seed-negative", "--data-seed -1", "--data-seed"), ("landscape-zero", "--landscape swiss-roll:0", "--landscape"), ("landscape-order", "--landscape swiss-roll:10,5", "--landscape"),
     ("landscape-text", "--landscape swiss-roll:abc", "--landscape"), ("landscape-dataset", "--landscape imagenet:10", "imagenet"),
     ("landscape-too-big", "--landscape swiss-roll:100000000", "100000000"),
     ("normalization", "--normalization l2", "l2"), ("device", "--device tpu", "tpu"), ("device-cuda", "--device cuda", "cuda"),
@@ -350,10 +349,9 @@ case("volume-out-unwritable", "volume {w}/ck/model --directions 2 --out {ro}/v.s
 
 MEA = "measure {w}/ck/model --measures norms"
 for _id, _extra, _expected in [
-    ("measures-unknown", "--measures curvature", "curvature"), ("measures-empty", ["--measures", ""], "measure"),
-    ("set-no-equals", "--set bogus", "--set 'bogus'"), ("set-type", "--set sam.rho=abc", "sam.rho"),
+    ("measures-unknown", "--measures curvature", "curvature"), ("set-no-equals", "--set bogus", "--set 'bogus'"), ("set-type", "--set sam.rho=abc", "sam.rho"),
     ("set-unknown-measure", "--set nonsense.key=1", "nonsense"), ("set-range", "--set sam.rho=-1", "sam.rho"),
-    ("landscape-dataset", "--landscape imagenet", "imagenet"), ("landscape-zero", "--landscape swiss-roll:0", "size"),
+    ("landscape-dataset", "--landscape imagenet", "imagenet"), ("landscape-zero", "--landscape swiss-roll:0", "--landscape"),
     ("landscape-text", "--landscape swiss-roll:abc", "--landscape"), ("threads-zero", "--threads 0", "--threads"),
     ("threads-negative", "--threads -2", "--threads"), ("seed-negative", "--seed -1", "--seed"),
     ("init-missing", "--init {w}/ck/absent", "absent"), ("init-pickle", "--init {w}/ck/evil.pt", "never unpickles"),

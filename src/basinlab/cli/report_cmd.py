@@ -32,6 +32,7 @@ def report(
     from basinlab.runtime import limit_threads
 
     check_at_least(slice_resolution, 2, "--slice-resolution")  # also when the run has no checkpoint to slice
+    _check_report_inputs(run_dir, threshold)  # before the first note: a bad input is the only line printed
     output = configure(quiet, verbose)
     start = time.perf_counter()
     output.note(f"report: writing figures and tables of {run_dir} ...")
@@ -41,6 +42,26 @@ def report(
                             slice_resolution=slice_resolution, seed=seed)
     output.note(f"report: written in {format_seconds(time.perf_counter() - start)}")
     typer.echo(str(path))
+
+
+def _check_report_inputs(run_dir: Path, threshold: float | None) -> None:
+    """A run directory, and a --threshold among its measured loss thresholds (as write_report checks them)."""
+    import math
+
+    from basinlab.errors import ConfigError
+    from basinlab.experiments import read_table
+    from basinlab.rundir.tables import check_run_dir
+
+    check_run_dir(run_dir)
+    if threshold is None:
+        return
+    vols = read_table(run_dir, "volumes")
+    if "threshold_kind" in vols.columns:
+        vols = vols[vols["threshold_kind"] == "loss"]
+    present = sorted({float(x) for x in vols["threshold"]})
+    if present and not any(math.isclose(threshold, x, rel_tol=1e-9) for x in present):
+        raise ConfigError(f"--threshold {threshold:g} was not measured in {str(run_dir)!r}; use one of "
+                          f"{', '.join(f'{x:g}' for x in present)} (or leave it out for the largest)")
 
 
 def table(
