@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from figure_checks import clipped, grey_clashes, renderer
 from matplotlib.figure import Figure
 
 from basinlab.analysis import landscape_matrix, load_run
@@ -52,6 +53,8 @@ NAMES = [
 @pytest.mark.parametrize("name", NAMES)
 def test_figure_renders_with_caption(name, fixture_tables):
     fig = _figures(fixture_tables)[name]()
+    assert not clipped(fig), clipped(fig)
+    assert not grey_clashes(fig), grey_clashes(fig)
     assert isinstance(fig, Figure)
     text = caption(fig)
     assert len(text) > 40 and "\n" not in text
@@ -150,7 +153,7 @@ def test_save_figure_writes_through_a_temporary_name(tmp_path, monkeypatch):
 
     fig = matplotlib.figure.Figure()
     fig.add_subplot().plot([0, 1], [1, 0])
-    png, svg = save_figure(fig, tmp_path, "f")
+    png, svg, pdf = save_figure(fig, tmp_path, "f")
     before = png.read_bytes()
     calls = []
 
@@ -164,3 +167,111 @@ def test_save_figure_writes_through_a_temporary_name(tmp_path, monkeypatch):
         save_figure(fig, tmp_path, "f")
     assert calls and not calls[0].endswith("/f.png")
     assert png.read_bytes() == before and svg.exists()
+
+
+def test_clipping_and_grey_checks_catch_what_they_look_for():
+    """The two checks above fail on a figure made to fail them (a label wider than the figure, two series in
+    one colour, marker and line style)."""
+    fig = Figure(figsize=(2, 1.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], "o--", color="C1", label="a")
+    ax.plot([0, 1], [1, 0], "o--", color="C2", label="b")
+    ax.set_xlabel("a label far too long for a figure two inches wide, so it runs off both edges")
+    assert clipped(fig) and grey_clashes(fig)
+
+
+def test_histogram_counts_are_ticked_at_whole_numbers(fixture_tables):
+    fig = plot_radius_histograms(fixture_tables.radii, fixture_tables.models)
+    renderer(fig)
+    ticks = [t for t in fig.axes[0].get_yticks() if fig.axes[0].get_ylim()[0] <= t <= fig.axes[0].get_ylim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_matrix_cells_are_written_for_people():
+    import pandas as pd
+
+    from basinlab.analysis.matrix import LandscapeMatrix
+
+    values = pd.DataFrame([[-7940.3, np.nan], [-12345.0, -0.01234]], index=[1000, 20000], columns=[1000, 20000])
+    n_inf = pd.DataFrame(0, index=values.index, columns=values.columns).astype("Int64")
+    fig = plot_landscape_matrix(LandscapeMatrix(values, n_inf, pd.DataFrame(), pd.DataFrame(), 0, 0.1, "adamw"))
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert texts == {"-7,940", "-12,345", "-0.0123"}, texts
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1,000", "20,000"]
+
+
+SINGLE = {  # functions drawing into one Axes: name -> call with ax
+    "volume_vs_size": lambda t, ax: plot_volume_vs_size(t.volumes, t.models, ax=ax),
+    "fixed_landscape": lambda t, ax: plot_fixed_landscape(t.volumes, t.models, ax=ax),
+    "radius_histograms": lambda t, ax: plot_radius_histograms(t.radii, t.models, ax=ax),
+    "landscape_matrix": lambda t, ax: plot_landscape_matrix(landscape_matrix(t.volumes, t.models), ax=ax),
+    "imbalance": lambda t, ax: plot_imbalance(t.volumes, t.models, ax=ax),
+}
+PANELS = {  # multi-panel functions: name -> (call with fig, panels drawn)
+    "poison": (lambda t, fig: plot_poison(t.volumes, t.models, fig=fig), 2),
+    "sam_vs_adamw": (lambda t, fig: plot_sam_vs_adamw(t.volumes, t.models, fig=fig), 2),
+    "batch_size": (lambda t, fig: plot_batch_size(t.volumes, t.models, fig=fig), 2),
+    "grokking": (lambda t, fig: plot_grokking(t.training, t.volumes, t.models, fig=fig), 3),
+    "measures": (lambda t, fig: plot_measures(t.measures, t.models, fig=fig), 3),
+}
+
+
+def test_every_plot_function_takes_ax_or_fig():
+    import inspect
+
+    import basinlab.report as report
+
+    names = [n for n in report.__all__ if n.startswith("plot_")]
+    assert len(names) == 11
+    for name in names:
+        params = inspect.signature(getattr(report, name)).parameters
+        assert "ax" in params or "fig" in params, name
+    assert {f"plot_{n}" for n in (*SINGLE, *PANELS)} | {"plot_loss_slice"} == set(names)
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE))
+def test_single_panel_figures_draw_into_a_given_axes(name, fixture_tables):
+    user = Figure(figsize=(9, 3))
+    left, right = user.subplots(1, 2)
+    left.plot([0, 1], [0, 1])
+    got = SINGLE[name](fixture_tables, right)
+    assert got is user
+    assert right.has_data() and len(left.get_lines()) == 1  # the user's other panel is left as it was
+    assert right.get_visible() is not False
+
+
+@pytest.mark.parametrize("name", sorted(PANELS))
+def test_multi_panel_figures_fill_a_given_figure_or_subfigure(name, fixture_tables):
+    call, panels = PANELS[name]
+    user = Figure(figsize=(12, 6), layout="constrained")
+    top, bottom = user.subfigures(2, 1)
+    bottom.add_subplot().plot([0, 1], [0, 1])
+    got = call(fixture_tables, top)
+    assert got is top
+    drawn = [ax for ax in top.axes if ax.get_visible() and ax.has_data()]
+    assert len(drawn) == panels and len(user.axes) == len(top.axes) + 1
+    assert call(fixture_tables, Figure()) is not None
+
+
+def test_saved_figures_open_as_pdf_svg_and_300_dpi_png(tmp_path, fixture_tables):
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from basinlab.report import save_figure
+
+    fig = plot_radius_histograms(fixture_tables.radii, fixture_tables.models)
+    png, svg, pdf = save_figure(fig, tmp_path, "hist")
+    width, height = fig.get_size_inches()
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    page = reader.pages[0]
+    assert "first-crossing radius" in page.extract_text()  # TrueType text, not outlines
+    pdf_w, pdf_h = float(page.mediabox.width) / 72, float(page.mediabox.height) / 72
+    assert 0.85 * width < pdf_w < 1.05 * width and 0.85 * height < pdf_h < 1.05 * height
+    with Image.open(png) as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.5)
+        assert image.width == pytest.approx(pdf_w * 300, rel=0.02)
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg") and root.get("viewBox")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from figure_checks import clipped, grey_clashes
+from matplotlib.figure import Figure
 
 from basinlab.errors import ConfigError
 from basinlab.report import caption, loss_slice, plot_loss_slice
@@ -81,7 +83,10 @@ def test_bad_inputs():
 def test_slice_figure():
     s = loss_slice(_models(), _data(30, 0), _data(10, 1), 9, labels=("D = 30", "D = 10", "D = 3"))
     fig = plot_loss_slice(s, threshold=1.0)
+    assert not clipped(fig) and not grey_clashes(fig), (clipped(fig), grey_clashes(fig))
     assert "9×9 grid" in caption(fig) and "D = 30" in caption(fig)
     assert "n = 67," in caption(fig)  # 4·8 + 8 + 8·3 + 3 parameters
     assert len([a for a in fig.axes if a.get_title()]) == 2
     assert plot_loss_slice(None) is None
+    user = Figure(figsize=(8, 3))
+    assert plot_loss_slice(s, fig=user) is user and len(user.axes) == 3  # two panels and the colour bar

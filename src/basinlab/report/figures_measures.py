@@ -7,15 +7,16 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..analysis.measures import TARGETS, correlation_table, measure_frame
-from .style import new_figure, series_style, set_caption, styled
+from .style import panel_axes, series_style, set_caption, styled
 
 __all__ = ["plot_measures"]
 
 
 @styled
 def plot_measures(measures: pd.DataFrame, models: pd.DataFrame, *, target: str = "gap",
-                  table: pd.DataFrame | None = None, max_panels: int = 9) -> Figure | None:
-    """One scatter panel per measure: measure value vs ``target``, coloured by training size, with τ and ρ."""
+                  table: pd.DataFrame | None = None, max_panels: int = 9, fig=None) -> Figure | None:
+    """One scatter panel per measure: measure value vs ``target``, coloured by training size, with τ and ρ;
+    panels added to ``fig`` (a Figure or SubFigure) or to a new figure; returns the figure or None."""
     frame = measure_frame(measures, models)
     if frame.empty:
         return None
@@ -25,7 +26,7 @@ def plot_measures(measures: pd.DataFrame, models: pd.DataFrame, *, target: str =
         return None
     ncols = min(3, len(names))
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = new_figure(ncols, nrows, width=2.8, height=2.4)
+    fig, axes = panel_axes(fig, ncols, nrows, width=2.8, height=2.4)
     sizes = sorted(frame["train_size"].unique())
     for ax, name in zip(axes, names, strict=False):
         for i, size in enumerate(sizes):
@@ -41,7 +42,9 @@ def plot_measures(measures: pd.DataFrame, models: pd.DataFrame, *, target: str =
             ax.set_yscale("log")
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    axes[0].legend(frameon=False, fontsize=6, title="trained on", title_fontsize=6)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), frameon=False, fontsize=7,
+               title="trained on", title_fontsize=7)
     return set_caption(fig, (
         f"Each measure vs the {TARGETS[target]} over {len(frame)} final models; panel titles give Kendall τ and "
         f"Spearman ρ (table below has p-values and the granulated Kendall coefficient)."))

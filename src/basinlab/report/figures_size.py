@@ -13,15 +13,18 @@ from matplotlib.patches import Rectangle
 from ..analysis.matrix import LandscapeMatrix
 from ..analysis.powerlaw import PowerLawSkipped, fit_power_law, join_models, own_landscape
 from ._select import at_threshold, clean, final, pick_threshold, settings_text
-from .style import new_figure, series_style, set_caption, size_axis, styled
+from .style import count_axis, human_number, series_style, set_caption, single_axes, size_axis, styled
 
 __all__ = ["plot_volume_vs_size", "plot_fixed_landscape", "plot_radius_histograms", "plot_landscape_matrix"]
 
 
 @styled
 def plot_volume_vs_size(volumes: pd.DataFrame, models: pd.DataFrame, *, fits: pd.DataFrame | None = None,
-                        threshold: float | None = None) -> Figure | None:
-    """log V of each minimum in its own landscape vs its training-set size, with the power-law fit per variant."""
+                        threshold: float | None = None, ax=None) -> Figure | None:
+    """log V of each minimum in its own landscape vs its training-set size, with the power-law fit per variant.
+
+    Draws into ``ax`` if given (else a new figure); returns the figure, or None when fewer than two sizes.
+    """
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty:
         return None
@@ -35,7 +38,7 @@ def plot_volume_vs_size(volumes: pd.DataFrame, models: pd.DataFrame, *, fits: pd
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PowerLawSkipped)
             fits = fit_power_law(volumes, models, by=("variant", "threshold"), n_boot=500)
-    fig, (ax,) = new_figure(width=4.6, height=3.2)
+    fig, ax = single_axes(ax, width=4.6, height=3.2)
     for i, variant in enumerate(variants):
         st = series_style(i)
         rows = finite[finite["variant"] == variant]
@@ -65,8 +68,9 @@ def plot_volume_vs_size(volumes: pd.DataFrame, models: pd.DataFrame, *, fits: pd
 
 @styled
 def plot_fixed_landscape(volumes: pd.DataFrame, models: pd.DataFrame, *, landscape_size: int | None = None,
-                         threshold: float | None = None, variant: str | None = None) -> Figure | None:
-    """log V of minima trained on D ≥ L examples, all measured in one small landscape L, with test accuracy."""
+                         threshold: float | None = None, variant: str | None = None, ax=None) -> Figure | None:
+    """log V of minima trained on D ≥ L examples, all measured in one small landscape L, with test accuracy
+    (on a twin y axis of ``ax``, or of a new figure); returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty:
         return None
@@ -84,7 +88,7 @@ def plot_fixed_landscape(volumes: pd.DataFrame, models: pd.DataFrame, *, landsca
         data = data[data["variant"] == variant]
     if data["train_size"].nunique() < 2:
         return None
-    fig, (ax,) = new_figure(width=4.6, height=3.2)
+    fig, ax = single_axes(ax, width=4.6, height=3.2)
     vol, acc = series_style(0), series_style(1)
     finite = data[np.isfinite(data["log_volume"].astype(float))]
     ax.scatter(finite["train_size"], finite["log_volume"], color=vol["color"], marker=vol["marker"], s=14, alpha=0.5)
@@ -112,8 +116,9 @@ def plot_fixed_landscape(volumes: pd.DataFrame, models: pd.DataFrame, *, landsca
 
 @styled
 def plot_radius_histograms(radii: pd.DataFrame, models: pd.DataFrame, *, landscape_size: int | None = None,
-                           threshold: float | None = None, variant: str | None = None) -> Figure | None:
-    """Histogram of direction radii per minimum (one seed, one variant) in one landscape."""
+                           threshold: float | None = None, variant: str | None = None, ax=None) -> Figure | None:
+    """Histogram of direction radii per minimum (one seed, one variant) in one landscape, into ``ax`` or a new
+    figure; returns the figure or None."""
     if radii.empty or models.empty:
         return None
     threshold = pick_threshold(radii, threshold)
@@ -129,10 +134,10 @@ def plot_radius_histograms(radii: pd.DataFrame, models: pd.DataFrame, *, landsca
     data = data[data["landscape_size"] == landscape_size]
     unit = sorted(data["seed_unit"].unique())[0]
     data = data[data["seed_unit"] == unit]
-    fig, (ax,) = new_figure(width=4.6, height=3.0)
     finite = data[np.isfinite(data["radius"].astype(float)) & (data["radius"] > 0)]
     if finite.empty:
         return None
+    fig, ax = single_axes(ax, width=4.6, height=3.0)
     bins = np.linspace(finite["radius"].min(), finite["radius"].max(), 30)
     for i, (size, rows) in enumerate(finite.groupby("train_size")):
         st = series_style(i)
@@ -140,8 +145,9 @@ def plot_radius_histograms(radii: pd.DataFrame, models: pd.DataFrame, *, landsca
         label = f"D = {size}" + (f" ({censored} censored)" if censored else "")
         ax.hist(rows["radius"], bins=bins, histtype="step", color=st["color"], linestyle=st["linestyle"],
                 linewidth=1.4, label=label)
-    ax.set_xlabel("radius r along a filter-normalised direction (parameter-space units)")
+    ax.set_xlabel("first-crossing radius r (parameter units)")
     ax.set_ylabel("directions (count)")
+    count_axis(ax)
     ax.legend(frameon=False, title="trained on")
     k = data.groupby("model_id")["direction"].nunique().max()
     return set_caption(fig, (
@@ -150,13 +156,14 @@ def plot_radius_histograms(radii: pd.DataFrame, models: pd.DataFrame, *, landsca
 
 
 @styled
-def plot_landscape_matrix(matrix: LandscapeMatrix | None) -> Figure | None:
-    """Heat map of mean log-volume: minima (rows, by training size) × landscapes (columns, by size)."""
+def plot_landscape_matrix(matrix: LandscapeMatrix | None, *, ax=None) -> Figure | None:
+    """Heat map of mean log-volume: minima (rows, by training size) × landscapes (columns, by size), into ``ax``
+    (its colour bar beside it) or a new figure; returns the figure or None."""
     if matrix is None or matrix.values.empty:
         return None
     values = matrix.values.sort_index().sort_index(axis=1)
     grid = values.to_numpy(dtype=float)
-    fig, (ax,) = new_figure(width=max(3.6, 0.9 * grid.shape[1] + 1.8), height=max(2.8, 0.6 * grid.shape[0] + 1.2))
+    fig, ax = single_axes(ax, width=max(3.6, 0.9 * grid.shape[1] + 1.8), height=max(2.8, 0.6 * grid.shape[0] + 1.2))
     shown = np.ma.masked_invalid(grid)
     image = ax.imshow(shown, cmap="cividis", aspect="auto")
     for (i, j), v in np.ndenumerate(grid):
@@ -166,10 +173,10 @@ def plot_landscape_matrix(matrix: LandscapeMatrix | None) -> Figure | None:
         elif np.isfinite(v):
             light = shown.max() - v < 0.3 * (shown.max() - shown.min() + 1e-12)
             k = matrix.n_inf.reindex(index=values.index, columns=values.columns).iloc[i, j]
-            text = f"{v:.3g}" + (f"\n({int(k)}× −∞)" if pd.notna(k) and k > 0 else "")
+            text = human_number(v) + (f"\n({int(k)}× −∞)" if pd.notna(k) and k > 0 else "")
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black" if light else "white")
-    ax.set_xticks(range(grid.shape[1]), [str(c) for c in values.columns])
-    ax.set_yticks(range(grid.shape[0]), [str(r) for r in values.index])
+    ax.set_xticks(range(grid.shape[1]), [f"{int(c):,}" for c in values.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{int(r):,}" for r in values.index])
     ax.set_xlabel("landscape size (examples)")
     ax.set_ylabel("minimum trained on D examples")
     fig.colorbar(image, ax=ax, label="mean log volume (nats)")

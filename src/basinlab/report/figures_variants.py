@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..analysis.powerlaw import join_models, own_landscape
 from ._select import at_threshold, clean, final, pick_threshold, settings_text
-from .style import new_figure, series_style, set_caption, size_axis, styled
+from .style import panel_axes, series_style, set_caption, single_axes, size_axis, styled
 
 __all__ = ["plot_poison", "plot_sam_vs_adamw", "plot_batch_size", "plot_imbalance", "plot_grokking"]
 
@@ -24,6 +24,10 @@ def _n_inf(frame: pd.DataFrame) -> str:
     return f"; {k} minima at −∞ (centre loss above τ) not drawn" if k else ""
 
 
+def _percent(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(test_acc=frame["test_acc"] * 100)
+
+
 def _mean_line(ax, frame: pd.DataFrame, x: str, y: str, style: dict, label: str, scatter: bool = True) -> None:
     if scatter:
         ax.scatter(frame[x], frame[y], color=style["color"], marker=style["marker"], s=12, alpha=0.45, linewidths=0)
@@ -33,8 +37,10 @@ def _mean_line(ax, frame: pd.DataFrame, x: str, y: str, style: dict, label: str,
 
 
 @styled
-def plot_poison(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None) -> Figure | None:
-    """log V in the clean base landscape and test accuracy vs number of poisoned training examples."""
+def plot_poison(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None,
+                fig=None) -> Figure | None:
+    """log V in the clean base landscape and test accuracy vs number of poisoned training examples: two panels
+    added to ``fig`` (a Figure or SubFigure) or to a new figure; returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty or not (models["poison"].fillna(0) > 0).any():
         return None
@@ -48,16 +54,16 @@ def plot_poison(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float
     data = data[data["landscape_size"] == data["train_size"]]  # the clean base landscape
     if data.empty:
         return None
-    fig, (ax_v, ax_a) = new_figure(2, width=3.4, height=2.8)
+    fig, (ax_v, ax_a) = panel_axes(fig, 2, width=3.4, height=2.8)
     for i, ((dataset, variant, size), rows) in enumerate(data.groupby(["dataset", "variant", "train_size"])):
         st = series_style(i)
         label = f"{dataset} {variant}, base {size}"
         _mean_line(ax_v, _finite(rows), "poison", "log_volume", st, label)
-        _mean_line(ax_a, rows, "poison", "test_acc", st, label)
+        _mean_line(ax_a, _percent(rows), "poison", "test_acc", st, label)
     ax_v.set_xlabel("poisoned examples added (count)")
     ax_v.set_ylabel("log V, clean base landscape (nats)")
     ax_a.set_xlabel("poisoned examples added (count)")
-    ax_a.set_ylabel("test accuracy (fraction)")
+    ax_a.set_ylabel("test accuracy (%)")
     ax_v.legend(frameon=False)
     return set_caption(fig, (
         "Poisoned minima: log-volume in the clean base landscape (left) and test accuracy (right) vs the number "
@@ -66,8 +72,10 @@ def plot_poison(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float
 
 
 @styled
-def plot_sam_vs_adamw(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None) -> Figure | None:
-    """Own-landscape log V and test accuracy vs training size for SAM variants and the plain baseline."""
+def plot_sam_vs_adamw(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None,
+                      fig=None) -> Figure | None:
+    """Own-landscape log V and test accuracy vs training size for SAM variants and the plain baseline: two panels
+    added to ``fig`` or to a new figure; returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty:
         return None
@@ -78,18 +86,18 @@ def plot_sam_vs_adamw(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold:
     plain = data[data["sam_rho"] == 0].groupby("variant")["train_size"].nunique().sort_values(ascending=False)
     variants = [str(plain.index[0])] + sam
     data = data[data["variant"].isin(variants)]
-    fig, (ax_v, ax_a) = new_figure(2, width=3.4, height=2.8)
+    fig, (ax_v, ax_a) = panel_axes(fig, 2, width=3.4, height=2.8)
     for i, variant in enumerate(variants):
         rows = data[data["variant"] == variant]
         rho = rows["sam_rho"].iloc[0]
         label = f"{variant} (SAM ρ = {rho:g})" if rho > 0 else f"{variant} ({rows['optimizer'].iloc[0]})"
         _mean_line(ax_v, _finite(rows), "train_size", "log_volume", series_style(i), label)
-        _mean_line(ax_a, rows, "train_size", "test_acc", series_style(i), label)
+        _mean_line(ax_a, _percent(rows), "train_size", "test_acc", series_style(i), label)
     for ax in (ax_v, ax_a):
         size_axis(ax, data["train_size"])
         ax.set_xlabel("training-set size D (examples, log scale)")
     ax_v.set_ylabel("log volume, own landscape (nats)")
-    ax_a.set_ylabel("test accuracy (fraction)")
+    ax_a.set_ylabel("test accuracy (%)")
     ax_v.legend(frameon=False)
     return set_caption(fig, (
         f"SAM vs {variants[0]}: log-volume of each minimum in its own landscape (left) and test accuracy (right) "
@@ -97,8 +105,10 @@ def plot_sam_vs_adamw(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold:
 
 
 @styled
-def plot_batch_size(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None) -> Figure | None:
-    """For one fixed training set: log V vs batch size, and test accuracy vs log V coloured by batch size."""
+def plot_batch_size(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None,
+                    fig=None) -> Figure | None:
+    """For one fixed training set: log V vs batch size, and test accuracy vs log V coloured by batch size (two
+    panels added to ``fig`` or to a new figure); returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty:
         return None
@@ -116,17 +126,17 @@ def plot_batch_size(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: f
     data = _finite(data)
     if data.empty:
         return None
-    fig, (ax_v, ax_a) = new_figure(2, width=3.4, height=2.8)
+    fig, (ax_v, ax_a) = panel_axes(fig, 2, width=3.4, height=2.8)
     _mean_line(ax_v, data, "batch", "log_volume", series_style(0), "log volume")
     ax_v.set_xscale("log", base=2)
     ax_v.set_xlabel("batch size (examples, log₂ scale; full batch = D)")
     ax_v.set_ylabel("log volume, own landscape (nats)")
     for i, (batch, rows) in enumerate(data.groupby("batch")):
         st = series_style(i)
-        ax_a.scatter(rows["log_volume"], rows["test_acc"], color=st["color"], marker=st["marker"], s=20,
+        ax_a.scatter(rows["log_volume"], rows["test_acc"] * 100, color=st["color"], marker=st["marker"], s=20,
                      label=f"batch {batch}")
     ax_a.set_xlabel("log volume, own landscape (nats)")
-    ax_a.set_ylabel("test accuracy (fraction)")
+    ax_a.set_ylabel("test accuracy (%)")
     ax_a.legend(frameon=False)
     return set_caption(fig, (
         f"Batch size on one training set ({dataset}, D = {size}): log-volume vs batch size (left) and test "
@@ -134,8 +144,10 @@ def plot_batch_size(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: f
 
 
 @styled
-def plot_imbalance(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None) -> Figure | None:
-    """log V of each minimum trained on class-imbalanced data in every landscape it was measured in."""
+def plot_imbalance(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: float | None = None,
+                   ax=None) -> Figure | None:
+    """log V of each minimum trained on class-imbalanced data in every landscape it was measured in, into ``ax``
+    or a new figure; returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty or not (models["imbalance"].fillna("").astype(str) != "").any():
         return None
@@ -144,7 +156,7 @@ def plot_imbalance(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: fl
     finite = _finite(data)
     if finite.empty or finite["landscape_size"].nunique() < 2:
         return None
-    fig, (ax,) = new_figure(width=4.6, height=3.0)
+    fig, ax = single_axes(ax, width=4.6, height=3.0)
     for i, (_, rows) in enumerate(finite.groupby(["train_size", "seed_unit"])):
         st = series_style(i)
         rows = rows.sort_values("landscape_size")
@@ -166,8 +178,9 @@ def plot_imbalance(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: fl
 
 @styled
 def plot_grokking(training: pd.DataFrame, volumes: pd.DataFrame, models: pd.DataFrame, *,
-                  threshold: float | None = None, model_id: str | None = None) -> Figure | None:
-    """Train/test loss, accuracy and own-landscape log V vs epoch for one model measured at several epochs."""
+                  threshold: float | None = None, model_id: str | None = None, fig=None) -> Figure | None:
+    """Train/test loss, accuracy and own-landscape log V vs epoch for one model measured at several epochs: three
+    panels added to ``fig`` or to a new figure; returns the figure or None."""
     threshold = pick_threshold(volumes, threshold)
     if threshold is None or models.empty:
         return None
@@ -180,7 +193,7 @@ def plot_grokking(training: pd.DataFrame, volumes: pd.DataFrame, models: pd.Data
     measured = data[data["model_id"] == model_id]
     data = _finite(measured).sort_values("epoch")
     history = training[training["model_id"] == model_id].sort_values("epoch")
-    fig, axes = new_figure(3, width=2.9, height=2.6)
+    fig, axes = panel_axes(fig, 3, width=2.9, height=2.6)
     if len(history):
         for i, column in enumerate(("train_loss", "test_loss")):
             st = series_style(i)

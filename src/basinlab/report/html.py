@@ -205,11 +205,11 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     parts.append(preprint_section(tables, run_dir, fig_dir, _table))
     parts.append("<h2>Figures</h2>")
     for item in figures:
-        png, _ = save_figure(item.figure, fig_dir, item.name)
+        png, _, _ = save_figure(item.figure, fig_dir, item.name)
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         parts.append(f"<figure id='{item.name}'><h3>{html.escape(item.title)}</h3>"
                      f"<img alt='{html.escape(item.title)}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption>{html.escape(item.caption)} <a href='figures/{item.name}.svg'>SVG</a></figcaption>"
+                     f"<figcaption>{html.escape(item.caption)} <a href='figures/{item.name}.pdf'>PDF</a> <a href='figures/{item.name}.svg'>SVG</a></figcaption>"
                      + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in item.notes) + "</figure>")
     if not figures:
         parts.append("<p class='muted'>No figure has data in this run yet.</p>")

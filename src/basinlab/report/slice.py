@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import ConfigError
-from .style import MARKERS, OKABE_ITO, new_figure, set_caption, styled
+from .style import panel_axes, series_style, set_caption, styled
 
 __all__ = ["LossSlice", "loss_slice", "plot_loss_slice"]
 
@@ -141,11 +142,17 @@ def loss_slice(
 
 
 @styled
-def plot_loss_slice(result: LossSlice | None, *, threshold: float | None = None, note: str = "") -> Figure | None:
-    """Filled contours of log10 loss per landscape, minima marked; dashed contour at ``threshold`` if given."""
+def plot_loss_slice(result: LossSlice | None, *, threshold: float | None = None, note: str = "",
+                    fig=None) -> Figure | None:
+    """Filled contours of log10 loss per landscape, minima marked; dashed contour at ``threshold`` if given.
+
+    One panel per landscape, added to ``fig`` (a Figure or SubFigure) or to a new figure; returns the figure.
+    """
     if result is None:
         return None
-    fig, axes = new_figure(len(result.losses), width=3.4, height=3.0)
+    # equal-aspect panels: a new figure is shaped like the plane so the layout need not shrink them
+    ratio = float(np.clip(np.ptp(result.v) / max(np.ptp(result.u), 1e-12), 0.4, 1.6))
+    fig, axes = panel_axes(fig, len(result.losses), width=3.3, height=2.5 * ratio + 1.3)
     all_logs = np.log10(np.clip(np.concatenate([g.ravel() for g in result.losses.values()]), 1e-12, None))
     levels = np.linspace(all_logs.min(), all_logs.max(), 16)
     for ax, (name, grid) in zip(axes, result.losses.items(), strict=True):
@@ -153,12 +160,15 @@ def plot_loss_slice(result: LossSlice | None, *, threshold: float | None = None,
         if threshold is not None and grid.min() < threshold < grid.max():
             ax.contour(result.u, result.v, grid, levels=[threshold], colors="white", linestyles="--", linewidths=1)
         for i, (label, (pu, pv)) in enumerate(result.points.items()):
-            ax.plot(pu, pv, marker=MARKERS[i], color=OKABE_ITO[i + 1], markeredgecolor="white", markersize=8,
+            st = series_style(i + 1)
+            ax.plot(pu, pv, marker=st["marker"], color=st["color"], markeredgecolor="white", markersize=8,
                     linestyle="none", label=f"trained on {label}")
         ax.set_title(name)
         ax.set_xlabel("u along θ_b − θ_a (parameter units)")
-        ax.set_ylabel("v, orthogonal to u (parameter units)")
+        ax.set_ylabel("v, normal to u (parameter units)")
         ax.set_aspect("equal", adjustable="box")
+        for axis in (ax.xaxis, ax.yaxis):  # the same ticks before and after the aspect shrinks the box, so the
+            axis.set_major_locator(MaxNLocator(6, steps=[1, 2, 5, 10]))  # layout reserves the right width
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=7)
     fig.colorbar(filled, ax=axes, label="log₁₀ mean training loss", format="%.1f")

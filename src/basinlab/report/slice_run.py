@@ -65,7 +65,7 @@ def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 
     except Exception as exc:  # any failure of another package's loader: report and go on
         return None, f"could not load the three checkpoints or their datasets ({type(exc).__name__}: {exc})"
     sizes = [int(s) for s in rows["train_size"]]
-    labels = [f"D = {s}" for s in sizes]
+    labels = [f"D = {s:,}" for s in sizes]
     result = loss_slice(models, data_large, data_small, resolution, labels=labels, loss=loss,
-                        landscape_names=(f"landscape of {sizes[0]} examples", f"landscape of {sizes[2]} examples"))
+                        landscape_names=(f"landscape of {sizes[0]:,} examples", f"landscape of {sizes[2]:,} examples"))
     return result, ""

@@ -10,8 +10,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-__all__ = ["OKABE_ITO", "MARKERS", "LINESTYLES", "series_style", "styled", "new_figure", "save_figure", "png_bytes",
-           "set_caption", "caption", "size_axis"]
+__all__ = ["OKABE_ITO", "MARKERS", "LINESTYLES", "FORMATS", "series_style", "styled", "new_figure", "single_axes",
+           "panel_axes", "save_figure", "png_bytes", "set_caption", "caption", "size_axis", "count_axis", "human_number"]
 
 # Okabe & Ito (2008) colour-blind-safe palette, without yellow (too light on white paper).
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -20,15 +20,19 @@ LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1
 
 RC = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "xtick.labelsize": 8,
-    "ytick.labelsize": 8, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
-    "svg.hashsalt": "basinlab",
+    "ytick.labelsize": 8, "axes.spines.top": False, "axes.spines.right": False,
+    "svg.fonttype": "path",  # glyphs as shapes: the page and the file look the same without the font installed
+    "svg.hashsalt": "basinlab", "pdf.fonttype": 42, "ps.fonttype": 42,  # TrueType in PDF: text stays text
 }
+FORMATS = ("pdf", "svg", "png")  # what save_figure writes; PNG at PNG_DPI
+PNG_DPI = 300
 
 
 def series_style(i: int) -> dict:
-    """Colour, marker and line style of the i-th series (cycles after seven)."""
+    """Colour, marker and line style of the i-th series: no two of the first 49 share marker and line style,
+    so series stay apart in grey-scale print (colours repeat after seven)."""
     k = i % len(OKABE_ITO)
-    return {"color": OKABE_ITO[k], "marker": MARKERS[k], "linestyle": LINESTYLES[k]}
+    return {"color": OKABE_ITO[k], "marker": MARKERS[k], "linestyle": LINESTYLES[(k + i // len(OKABE_ITO)) % len(LINESTYLES)]}
 
 
 def styles() -> Iterator[dict]:
@@ -48,23 +52,50 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.4, height: fl
     return fig, [ax for row in axes for ax in row]
 
 
-def save_figure(fig: Figure, folder: str | Path, name: str) -> tuple[Path, Path]:
-    """Write ``name.png`` (150 dpi) and ``name.svg`` into ``folder``, each to a temporary name then renamed (an
-    interrupted report never leaves half a figure); returns both paths."""
+def single_axes(ax: Any = None, *, width: float, height: float) -> tuple[Any, Any]:
+    """(figure, ax): ``ax``'s own figure when an Axes is given, else a new figure of ``width × height`` inches."""
+    if ax is not None:
+        return ax.get_figure(), ax
+    fig, (ax,) = new_figure(width=width, height=height)
+    return fig, ax
+
+
+def panel_axes(fig: Any = None, ncols: int = 1, nrows: int = 1, *, width: float, height: float,
+               **kwargs) -> tuple[Any, list]:
+    """(figure, axes): ``nrows × ncols`` panels added to ``fig`` (a Figure or SubFigure) when given, else to a new
+    figure with panels of ``width × height`` inches."""
+    if fig is None:
+        return new_figure(ncols, nrows, width=width, height=height, **kwargs)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    return fig, [ax for row in axes for ax in row]
+
+
+_SAVE_OPTIONS = {
+    "pdf": {"metadata": {"CreationDate": None, "Creator": None, "Producer": None}},
+    "svg": {"metadata": {"Date": None, "Creator": None}},
+    "png": {"dpi": PNG_DPI, "metadata": {"Software": None}},
+}
+
+
+def save_figure(fig: Figure, folder: str | Path, name: str) -> tuple[Path, Path, Path]:
+    """Write ``name.png`` (300 dpi), ``name.svg`` and ``name.pdf`` into ``folder``; returns (png, svg, pdf).
+
+    Each file is written to a temporary name then renamed (an interrupted report never leaves half a figure).
+    The saved bounding box is the figure's drawn content plus a small margin, so no label is cut off.
+    """
     import os
 
     import matplotlib as mpl
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+    paths = {fmt: folder / f"{name}.{fmt}" for fmt in FORMATS}
     with mpl.rc_context(RC):
-        for path, kwargs in ((png, {"dpi": 150, "metadata": {"Software": None}}),
-                             (svg, {"metadata": {"Date": None, "Creator": None}})):
+        for fmt, path in paths.items():
             tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=path.suffix[1:], **kwargs)
+            fig.savefig(tmp, format=fmt, bbox_inches="tight", pad_inches=0.03, **_SAVE_OPTIONS[fmt])
             os.replace(tmp, path)
-    return png, svg
+    return paths["png"], paths["svg"], paths["pdf"]
 
 
 def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
@@ -109,3 +140,31 @@ def size_axis(ax, sizes, axis: str = "x") -> None:
     target.set_major_formatter(lambda v, _: f"{int(round(v)):,}")
     target.set_minor_locator(NullLocator())
     target.set_minor_formatter(NullFormatter())
+
+
+def count_axis(ax, axis: str = "y") -> None:
+    """Ticks at whole numbers only (for counts)."""
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
+def human_number(value: float, digits: int = 3) -> str:
+    """A number as a person writes it: ``digits`` significant digits, thousands separators, no exponent between
+    1e-3 and 1e6 (``-7,940``, ``0.0123``, ``3.14``), ``1.2×10⁻⁵`` outside; '−∞'/'∞'/'nan' as such."""
+    import math
+
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "−∞" if value < 0 else "∞"
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    if -3 <= magnitude < 6:
+        decimals = max(digits - 1 - magnitude, 0)
+        text = f"{round(value, decimals):,.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"{mantissa.rstrip('0').rstrip('.')}×10{str(int(exponent)).translate(sup)}"
