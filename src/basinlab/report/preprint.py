@@ -30,7 +30,7 @@ PREPRINT = "M. T. Bennett, “Are Flat Minima an Illusion?”, arXiv:2605.05209 
 
 def plot_head_to_head(table: pd.DataFrame, ax=None, *, alpha: float = 0.05):
     """Horizontal bars of Kendall τ against test accuracy per measure (solid: p < ``alpha``, hatched otherwise);
-    the preprint's coefficients as red diamonds. Returns the ``Axes``."""
+    the preprint's coefficients as red diamonds. Draws into ``ax`` (else a new figure); returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -49,12 +49,12 @@ def plot_head_to_head(table: pd.DataFrame, ax=None, *, alpha: float = 0.05):
     ax.set_xlabel(f"Kendall τ with test accuracy (solid: p < {alpha:g})")
     if ax.get_legend_handles_labels()[1]:
         ax.legend(loc="lower right", fontsize=8)
-    return ax
+    return ax.get_figure()
 
 
 def plot_batch_gap(table: pd.DataFrame, ax=None):
     """Small − large batch test accuracy (points) per training size with its interval; the preprint's MNIST
-    figures as red diamonds. Returns the ``Axes``."""
+    figures as red diamonds. Draws into ``ax`` (else a new figure); returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -69,11 +69,11 @@ def plot_batch_gap(table: pd.DataFrame, ax=None):
     ax.set_xlabel("training images")
     ax.set_ylabel("small − large batch test accuracy (points)")
     ax.legend(fontsize=8)
-    return ax
+    return ax.get_figure()
 
 
 def plot_reparam(table: pd.DataFrame, ax=None, *, rtol: float = 1e-6):
-    """log10 of the largest |rescaled / original| per measure (0 = unchanged). Returns the ``Axes``."""
+    """log10 of the largest |rescaled / original| per measure (0 = unchanged). Draws into ``ax`` (else a new figure); returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -86,11 +86,11 @@ def plot_reparam(table: pd.DataFrame, ax=None, *, rtol: float = 1e-6):
     ax.set_yticks(np.arange(len(order)), order["measure"])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel(f"log10 max |rescaled / original| (green: invariant to {rtol:g}; olive: to 1e-3)")
-    return ax
+    return ax.get_figure()
 
 
 def _figure(fig, fig_dir: Path, name: str, title: str, caption: str) -> str:
-    png, _ = save_figure(fig, fig_dir, name)
+    png, _, _ = save_figure(fig, fig_dir, name)
     data = base64.b64encode(png.read_bytes()).decode("ascii")
     return (f"<figure id='{name}'><h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' "
             f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)} "
