@@ -45,13 +45,24 @@ def test_report_renders_in_chromium(driver, fixture_report, tmp_path):
     driver.get(fixture_report.resolve().as_uri())
     complete = driver.execute_script("return document.readyState")
     assert complete == "complete"
-    sizes = driver.execute_script(
-        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight]);")
-    assert len(sizes) == 12  # 10 figures + the preprint section's head-to-head and batch gap
-    assert all(done and w > 100 and h > 100 for done, w, h in sizes), sizes
-    svg_boxes = driver.execute_script(
-        "return Array.from(document.querySelectorAll('svg')).map(s => s.getBBox().width * s.getBBox().height);")
-    assert all(area > 0 for area in svg_boxes)
+    boxes = driver.execute_script(
+        "return Array.from(document.querySelectorAll('figure > svg')).map(s => s.getBoundingClientRect())"
+        ".map(r => [r.width, r.height]);")
+    assert len(boxes) == 12  # 10 figures + the preprint section's head-to-head and batch gap
+    assert all(w > 200 and h > 100 for w, h in boxes), boxes
+    overflow = driver.execute_script("""
+        const out = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          if (el.closest('svg') || el.clientWidth === 0) continue;  // SVG internals have no box of their own
+          if (el.scrollWidth > el.clientWidth + 1) out.push([el.tagName, el.id, el.scrollWidth, el.clientWidth]);
+          const r = el.getBoundingClientRect();
+          if (r.right > window.innerWidth + 1) out.push([el.tagName, el.id, 'right', r.right, window.innerWidth]);
+        }
+        const doc = document.documentElement;
+        if (doc.scrollWidth > window.innerWidth) out.push(['page', doc.scrollWidth, window.innerWidth]);
+        if (document.body.getBoundingClientRect().width > window.innerWidth) out.push(['body wider than viewport']);
+        return out;""")
+    assert not overflow, overflow[:10]
     errors = [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "ERROR")]
     assert not errors, errors
     png = driver.get_screenshot_as_png()
@@ -59,6 +70,6 @@ def test_report_renders_in_chromium(driver, fixture_report, tmp_path):
     colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     non_white = (pixels.min(axis=2) < 0.9).mean()
     assert len(colours) > 50 and non_white > 0.02, (len(colours), non_white)
-    driver.execute_script("document.getElementById('volume_vs_size').scrollIntoView();")
+    driver.execute_script("document.getElementById('fig-volume_vs_size').scrollIntoView();")
     shot = imread(io.BytesIO(driver.get_screenshot_as_png()))[..., :3]
     assert len(np.unique((shot * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 50  # a figure is on screen

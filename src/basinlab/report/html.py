@@ -6,6 +6,7 @@ import base64
 import html
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -15,28 +16,39 @@ import pandas as pd
 from ..analysis.claims import check_claims, claims_frame
 from ..analysis.matrix import landscape_matrix
 from ..analysis.measures import correlation_table
-from ..analysis.powerlaw import fit_power_law
+from ..analysis.powerlaw import FIT_COLUMNS, fit_power_law
 from ..analysis.run import load_run, loss_thresholds_only
-from ..analysis.table import format_table1, table1
+from ..analysis.table import table1
 from ..errors import BasinlabError, ConfigError
 from ..rundir import read_manifest
 from .figures import make_figures
+from .provenance import manifest_table, spec_table
 from .style import save_figure
+from .tables import Column, ReportTable, fmt_int, fmt_number, fmt_p, fmt_percent, fmt_text
 
 __all__ = ["write_report", "format_value"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#111;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #bbb;padding:.25em .55em;text-align:right}
-th{background:#eef2f6}td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em;max-height:22em}
-table.facts td{text-align:left;word-break:break-word}
-figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:.9em;color:#333}
-.note{color:#7a4b00;font-size:.85em}
-table.claims td,table.claims th{text-align:left;vertical-align:top}td.reproduced{background:#d8f0d8;color:#145214}
-td.not-reproduced{background:#f7d7d7;color:#7a1010}td.not-testable{background:#e6e6e6;color:#444}.muted{color:#555;font-size:.9em}
-@media print{body{max-width:none}figure{break-inside:avoid}}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+h3{font-size:1.05em;margin:1.4em 0 .3em}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0;max-width:100%}
+th,td{border:1px solid #bbb;padding:.25em .5em;vertical-align:top}th{background:#eef2f6;font-weight:600}
+th.num,td.num{text-align:right}td.num{white-space:nowrap;font-variant-numeric:tabular-nums}
+th.text,td.text{text-align:left;overflow-wrap:break-word}
+td.text{min-width:4em}
+figure{margin:1.2em 0;break-inside:avoid}figure svg{display:block;max-width:100%;height:auto;border:1px solid #eee}
+figcaption{font-size:.9em;color:#333;margin-top:.3em}
+.note{color:#7a4b00;font-size:.85em}.muted{color:#555;font-size:.9em}
+.files{font-size:.85em;color:#333}.files a{margin-right:.6em}
+nav ol{columns:2;font-size:.9em}dl.read dt{font-weight:600;margin-top:.5em}dl.read dd{margin-left:1.2em}
+table#table-claims{width:100%}table#table-claims td:last-child{min-width:8em}tr.reproduced td:last-child{background:#d8f0d8;color:#145214}
+tr.not-reproduced td:last-child{background:#f7d7d7;color:#7a1010}tr.not-testable td:last-child{background:#e6e6e6;color:#444}
+table#table-spec,table#table-manifest{width:100%}
+table#table-spec td:first-child,table#table-manifest td:first-child{width:28%}
+details pre{background:#f6f6f6;padding:.8em;font-size:.8em;white-space:pre-wrap;overflow-wrap:break-word}
+@media print{body{max-width:none}.files{display:none}}
 """
 
 
@@ -53,56 +65,169 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _table(frame: pd.DataFrame, *, index: bool = False, index_name: str = "") -> str:
-    if frame is None or frame.empty:
-        return '<p class="muted">No rows.</p>'
-    cols = ([index_name] if index else []) + [str(c) for c in frame.columns]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = []
-    for idx, row in frame.iterrows():
-        cells = ([format_value(idx)] if index else []) + [format_value(v.item() if hasattr(v, "item") else v) for v in row]
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-
-
-def _facts(facts: dict[str, Any]) -> str:
-    if not facts:
-        return '<p class="muted">No manifest.sqlite (or no key/value table in it): versions unknown.</p>'
-    def show(value: Any) -> str:
-        if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
-            return ", ".join(f"{k} {v}" for k, v in value.items())
-        if isinstance(value, list) and len(value) > 8:
-            return f"{len(value)} entries"
-        text = str(value)
-        return text if len(text) <= 300 else text[:300] + " …"
-
-    rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(show(v))}</td></tr>" for k, v in facts.items())
-    return f"<table class='facts'><thead><tr><th>key</th><th>value</th></tr></thead><tbody>{rows}</tbody></table>"
-
+HOW_TO_READ = """
+<p>This page reports one run of basinlab: models trained as the spec at the end of the page says, and the
+volume of the basin around each trained minimum. The results come first (paper claims, then the summary
+table, the figures and the detailed tables), the run's spec and manifest last.</p>
+<dl class='read'>
+<dt>log V (nats)</dt><dd>Log basin volume of a minimum θ*: along K random filter-normalised directions, r is the
+first radius at which the loss leaves the level τ (the threshold); log V is the log-mean of rⁿ over the directions
+plus the log volume of the unit ball, n the number of parameters. Larger = wider basin. It grows with n, so compare
+log V within one architecture.</dd>
+<dt>landscape</dt><dd>The training loss that defines the basin: the model's own training set ("own landscape"),
+or the first L examples of it ("landscape L"), so minima trained on different sets can be measured in one
+landscape.</dd>
+<dt>α</dt><dd>Power-law exponent: the slope of log V on log D (D = training-set size) divided by n, so V ∝ D^(α·n).
+Negative α: minima trained on more data have smaller basins. Intervals are 95% bootstrap intervals over seeds.</dd>
+<dt>−∞</dt><dd>A minimum whose own loss at the centre is already above τ has no basin at that level (log V = −∞).
+It is counted and left out of fits and means, never silently dropped.</dd>
+<dt>Verdicts</dt><dd>Each paper claim carries the rule that decides it, the paper's number, ours with its
+uncertainty, and a verdict: reproduced, not reproduced, or not testable here (with the reason).</dd>
+<dt>Figures and tables</dt><dd>Every series has its own marker and line style, so the figures read in grey-scale
+print. Under each figure: PDF, SVG and 300-dpi PNG; under each table: CSV (full precision) and LaTeX (booktabs).
+All downloads are inside this page (it can be moved alone); the same files are written beside it in
+<code>figures/</code> and <code>tables/</code>.</dd>
+</dl>
+"""
 
 _VERDICT_CLASS = {"reproduced": "reproduced", "not reproduced": "not-reproduced", "not testable here": "not-testable"}
 
 
-def _claims_section(frame: pd.DataFrame) -> str:
-    """The "Paper claims" table: one row per claim, the verdict cell coloured by verdict."""
-    head = "<h2>Paper claims</h2>"
-    if frame.empty:
-        return head + '<p class="muted">Nothing in this run is testable against the paper.</p>'
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _downloads(links: list[tuple[str, str, bytes, str]]) -> str:
+    """'Download: PDF · SVG …' as data-URI links (they work wherever the page is moved)."""
+    anchors = "".join(f"<a download='{html.escape(fname)}' href='{_data_uri(data, mime)}'>{html.escape(label)}</a>"
+                      for label, fname, data, mime in links)
+    return f"<p class='files'>Download: {anchors}</p>"
+
+
+def _table_block(table: ReportTable, out: Path, level: str = "h2") -> str:
+    """Heading, note, the table, and its CSV/LaTeX (written to ``out/tables`` and linked as data URIs)."""
+    folder = out / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, tex = table.to_csv(), table.to_latex()
+    _atomic_write(folder / f"{table.name}.csv", csv)
+    _atomic_write(folder / f"{table.name}.tex", tex)
+    note = f"<p class='muted'>{table.note}</p>" if table.note else ""
+    files = _downloads([("CSV", f"{table.name}.csv", csv.encode(), "text/csv"),
+                        ("LaTeX", f"{table.name}.tex", tex.encode(), "application/x-tex")])
+    return f"<section id='{table.name}'><{level}>{html.escape(table.title)}</{level}>{note}{table.to_html()}{files}</section>"
+
+
+def _claims_table(frame: pd.DataFrame) -> ReportTable:
+    data = frame.assign(
+        claim=[f"{k}: {s}" for k, s in zip(frame["key"], frame["statement"], strict=True)],
+        verdict_text=[v + (f" ({w})" if w else "") for v, w in zip(frame["verdict"], frame["why"], strict=True)])
     counts = frame["verdict"].value_counts()
-    summary = (f"{counts.get('reproduced', 0)} reproduced, {counts.get('not reproduced', 0)} not reproduced, "
-               f"{counts.get('not testable here', 0)} not testable here. Each verdict follows the rule beside it, "
-               "computed from this run's tables.")
-    cols = ("experiment", "claim", "rule", "paper", "ours", "uncertainty", "verdict")
-    rows = []
-    for r in frame.itertuples(index=False):
-        claim = f"<b>{html.escape(r.key)}</b><br>{html.escape(r.statement)}"
-        verdict = html.escape(r.verdict) + (f"<br><small>{html.escape(r.why)}</small>" if r.why else "")
-        cells = [html.escape(r.experiment), claim, html.escape(r.rule), html.escape(r.paper), html.escape(r.ours),
-                 html.escape(r.uncertainty)]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells)
-                    + f"<td class='{_VERDICT_CLASS.get(r.verdict, 'not-testable')}'>{verdict}</td></tr>")
-    return (f"{head}<p class='muted'>{html.escape(summary)}</p><div class='scroll'><table class='claims'><thead><tr>"
-            + "".join(f"<th>{c}</th>" for c in cols) + f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    note = html.escape(f"{counts.get('reproduced', 0)} reproduced, {counts.get('not reproduced', 0)} not reproduced, "
+                       f"{counts.get('not testable here', 0)} not testable here. Each verdict follows the rule beside "
+                       "it, computed from this run's tables.")
+    cols = [Column("experiment", "experiment", fmt_text, text=True), Column("claim", "claim", fmt_text, text=True),
+            Column("rule", "rule", fmt_text, text=True), Column("paper", "paper", fmt_text, text=True),
+            Column("ours", "ours", fmt_text, text=True), Column("uncertainty", "uncertainty", fmt_text, text=True),
+            Column("verdict", "verdict_text", fmt_text, text=True)]
+    return ReportTable("claims", "Paper claims", data, cols, note,
+                       row_class=lambda row: _VERDICT_CLASS.get(row["verdict"], "not-testable"))
+
+
+def _table1(t1: pd.DataFrame) -> ReportTable:
+    cols = [Column("dataset", "dataset", fmt_text), Column("variant", "variant", fmt_text),
+            Column("parameters n", "n_params", fmt_int), Column("τ", "threshold"), Column("α", "alpha"),
+            Column("α 95% CI", ("alpha_lo", "alpha_hi")), Column("R²", "r2"), Column("seeds", "n_seeds", fmt_int),
+            Column("smallest D", "size_small", fmt_int), Column("largest D", "size_large", fmt_int),
+            Column("test acc. at smallest D", "test_acc_small", fmt_percent),
+            Column("test acc. at largest D", "test_acc_large", fmt_percent),
+            Column("−∞ left out", "n_excluded", fmt_int)]
+    note = ("α = slope of log V (nats) on log D, divided by n; 95% bootstrap interval over seeds. Test accuracy is "
+            "averaged over seeds at the smallest and largest training size. '−∞ left out' = minima whose centre loss "
+            "is above τ in their own landscape, left out of the fit.")
+    return ReportTable("table1", "Table 1: power-law exponent and test accuracy", t1, cols, note)
+
+
+def _fits_table(fits: pd.DataFrame) -> ReportTable:
+    keys = [c for c in fits.columns if c not in FIT_COLUMNS]
+    cols = [Column("τ" if k == "threshold" else k, k, fmt_number if k == "threshold" else fmt_text) for k in keys]
+    cols += [Column("α", "alpha"), Column("α 95% CI", ("alpha_lo", "alpha_hi")),
+             Column("slope (nats per log D)", "slope"), Column("slope 95% CI", ("slope_lo", "slope_hi")),
+             Column("intercept (nats)", "intercept"), Column("R²", "r2"), Column("parameters n", "n_params", fmt_int),
+             Column("points", "n_points", fmt_int), Column("seeds", "n_seeds", fmt_int),
+             Column("sizes", "n_sizes", fmt_int), Column("−∞ left out", "n_excluded", fmt_int)]
+    note = ("Least-squares fit of log V = intercept + slope · log D over every finite minimum in its own landscape; "
+            "α = slope / n, intervals are 95% bootstrap intervals over seeds.")
+    return ReportTable("power_law_fits", "Power-law fits (every threshold)", fits, cols, note)
+
+
+def _matrix_table(matrix) -> ReportTable:
+    values = matrix.values.sort_index().sort_index(axis=1)
+    data = values.reset_index(names="trained_on")
+    data.columns = ["trained_on", *[f"L{c}" for c in values.columns]]
+    cols = [Column("trained on D \\ landscape L", "trained_on", fmt_int)]
+    cols += [Column(f"L = {int(c):,}", f"L{c}") for c in values.columns]
+    note = ("Mean finite log-volume (nats) over seeds; rows: training size of the minimum, columns: landscape size. "
+            f"Own minimum not the largest in <b>{matrix.violations}</b> of {len(matrix.checks)} (seed, landscape) pairs.")
+    return ReportTable("landscape_matrix", f"Landscape matrix (variant {matrix.variant}, τ = {matrix.threshold:g})",
+                       data, cols, note)
+
+
+def _correlation_table(corr: pd.DataFrame) -> ReportTable:
+    cols = [Column("measure", "measure", fmt_text), Column("models", "n", fmt_int), Column("Kendall τ", "kendall_tau"),
+            Column("p (Kendall)", "kendall_p", fmt_p), Column("Spearman ρ", "spearman_rho"),
+            Column("p (Spearman)", "spearman_p", fmt_p), Column("granulated Kendall Ψ", "granulated_kendall")]
+    return ReportTable("measures", "Measures vs generalisation gap (train acc. − test acc.)", corr, cols,
+                       "Rank correlation of each measure with the generalisation gap over the final models.")
+
+
+def _accuracy_table(accuracy: pd.DataFrame) -> ReportTable:
+    cols = [Column("model", "model_id", fmt_text), Column("epoch", "epoch", fmt_int),
+            Column("landscape", "landscape", fmt_text), Column("accuracy level", "threshold"),
+            Column("centre error", "centre_loss"), Column("log V (nats)", "log_volume"),
+            Column("log V 95% CI", ("log_volume_lo", "log_volume_hi")), Column("median r", "r_median"),
+            Column("largest r", "r_max"), Column("censored", "n_censored", fmt_int)]
+    return ReportTable("accuracy_volumes", "Accuracy-threshold volumes", accuracy, cols,
+                       "Accuracy level = training-accuracy level: a ray leaves the basin where accuracy falls below "
+                       "it; centre error = the centre's error rate (1 − accuracy).")
+
+
+def _table(frame: pd.DataFrame) -> str:
+    """Any DataFrame as a page table: text columns left, numbers formatted for people (for other sections)."""
+    if frame is None or frame.empty:
+        return '<p class="muted">No rows.</p>'
+    cols = [Column(str(c).replace("_", " "), c, fmt_text, text=True) if frame[c].dtype == object
+            else Column(str(c).replace("_", " "), c) for c in frame.columns]
+    return ReportTable("extra", "", frame.reset_index(drop=True), cols).to_html().replace(" id='table-extra'", "")
+
+
+_SVG_ID = re.compile(r"""(\bid=["']|url\(#|href=["']#)([^"')]+)""")
+
+
+def _inline_svg(svg: str, prefix: str, title: str) -> str:
+    """The SVG file as an inline element: no XML prolog, ids made unique to this figure, scaled to the page."""
+    start = svg.index("<svg")
+    body = _SVG_ID.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg[start:])
+    size = re.search(r'<svg[^>]*?\swidth="([0-9.]+)pt"\s+height="[^"]*"', body)
+    width = f"width:{float(size.group(1)) * 4 / 3:.0f}px;" if size else ""  # its print size at 96 px per inch
+    body = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"', r"<svg\1", body, count=1)
+    return body.replace("<svg", f"<svg role='img' aria-label='{html.escape(title)}' style='{width}'", 1)
+
+
+def figure_html(fig, fig_dir: Path, name: str, title: str, caption: str, notes: tuple[str, ...] = ()) -> str:
+    """Save ``fig`` as PDF/SVG/PNG in ``fig_dir`` and return its ``<figure>``: the SVG inline, the three files as
+    data-URI downloads, so the page shows and offers them wherever it is moved."""
+    png, svg, pdf = save_figure(fig, fig_dir, name)
+    svg_text = svg.read_text(encoding="utf-8")
+    files = _downloads([("PDF", pdf.name, pdf.read_bytes(), "application/pdf"),
+                        ("SVG", svg.name, svg_text.encode(), "image/svg+xml"),
+                        ("PNG (300 dpi)", png.name, png.read_bytes(), "image/png")])
+    notes_html = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in notes)
+    return (f"<figure id='fig-{name}'><h3>{html.escape(title)}</h3>{_inline_svg(svg_text, name, title)}"
+            f"<figcaption>{html.escape(caption)}</figcaption>{notes_html}{files}</figure>")
+
+
+def _figure_block(item, fig_dir: Path) -> str:
+    return figure_html(item.figure, fig_dir, item.name, item.title, item.caption, item.notes)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -113,7 +238,8 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resolution: int = 31,
                  threshold: float | None = None, n_boot: int = 2000, seed: int = 0) -> Path:
-    """Write ``RUN_DIR/report/index.html`` (self-contained) and ``RUN_DIR/report/figures/*.png|svg``.
+    """Write ``RUN_DIR/report/index.html`` (self-contained), its figures (``figures/*.pdf|svg|png``) and tables
+    (``tables/*.csv|tex``).
 
     ``threshold`` picks the τ of the figures (default: the largest present); the tables list every τ.
     ``loss_slice`` tries the 2-D slice from the run's checkpoints (skipped with a note if they cannot be
@@ -168,56 +294,64 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
     out = run_dir / "report"
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
-    spec_text = (run_dir / "spec.toml").read_text(encoding="utf-8") if (run_dir / "spec.toml").exists() else ""
     facts = read_manifest(run_dir)
     from .. import __version__
 
-    parts = [f"<h1>basinlab report</h1><p class='muted'>Run directory <code>{html.escape(str(run_dir.resolve()))}</code>"
-             f" · basinlab {html.escape(__version__)} · {len(tables.models)} models, {len(tables.volumes)} volume rows, "
-             f"{len(tables.radii)} radii, {len(tables.measures)} measure rows.</p>",
-             _claims_section(claims) if claims is not None else "",
-             "<h2>Spec</h2>", f"<pre>{html.escape(spec_text) or '(no spec.toml)'}</pre>",
-             "<h2>Versions and manifest</h2>", _facts(facts),
-             "<h2>Table 1: power-law exponent and test accuracy</h2>",
-             "<p class='muted'>α = slope of log V (nats) on log D / n, 95% bootstrap interval over seeds; test accuracy "
-             "averaged over seeds at the smallest and largest training size; '−∞ left out' = minima whose centre loss "
-             "is above τ in their own landscape (log V = −∞), left out of the fit.</p>",
-             _table(format_table1(t1) if len(t1) else t1)]
+    spec = facts.get("spec") if isinstance(facts.get("spec"), dict) else {}
+    title = f"basinlab report: {spec['name']}" if spec.get("name") else "basinlab report"
+    results: list[tuple[str, str, str]] = []  # (anchor, contents entry, html)
+    if claims is not None:
+        if claims.empty:
+            results.append(("claims", "Paper claims", "<section id='claims'><h2>Paper claims</h2><p class='muted'>"
+                            "Nothing in this run is testable against the paper.</p></section>"))
+        else:
+            results.append(("claims", "Paper claims", _table_block(_claims_table(claims), out)))
+    results.append(("table1", "Table 1", _table_block(_table1(t1), out)))
+    figure_html = "".join(_figure_block(item, fig_dir) for item in figures) or \
+        "<p class='muted'>No figure has data in this run yet.</p>"
+    results.append(("figures", "Figures", f"<section id='figures'><h2>Figures</h2>{figure_html}</section>"))
     if fits is not None:
-        parts += ["<h2>Power-law fits (every threshold)</h2>", _table(fits)]
+        results.append(("power_law_fits", "Power-law fits", _table_block(_fits_table(fits), out)))
     if matrix is not None:
-        parts += [f"<h2>Landscape matrix (variant {html.escape(matrix.variant)}, τ = {matrix.threshold:g})</h2>",
-                  "<p class='muted'>Mean finite log-volume (nats) over seeds; rows: training size of the minimum, "
-                  "columns: landscape size. Own minimum not the largest in "
-                  f"<b>{matrix.violations}</b> of {len(matrix.checks)} (seed, landscape) pairs.</p>",
-                  _table(matrix.values, index=True, index_name="trained on \\ landscape")]
+        results.append(("landscape_matrix", "Landscape matrix", _table_block(_matrix_table(matrix), out)))
     if len(accuracy):
-        cols = ["model_id", "epoch", "landscape", "threshold", "centre_loss", "log_volume", "log_volume_lo",
-                "log_volume_hi", "r_median", "r_max", "n_censored"]
-        parts += ["<h2>Accuracy-threshold volumes</h2>",
-                  "<p class='muted'>threshold = training-accuracy level: a ray leaves the basin where accuracy falls "
-                  "below it; centre_loss = the centre's error rate (1 − accuracy).</p>",
-                  _table(accuracy[cols].rename(columns={"threshold": "accuracy level", "centre_loss": "centre error"}))]
+        results.append(("accuracy_volumes", "Accuracy-threshold volumes", _table_block(_accuracy_table(accuracy), out)))
     if corr is not None:
-        parts += ["<h2>Measures vs generalisation gap (train_acc − test_acc)</h2>", _table(corr)]
+        results.append(("measures", "Measures vs generalisation gap", _table_block(_correlation_table(corr), out)))
     from .preprint import preprint_section  # the preprint's studies (issue 11), when the run has them
 
-    parts.append(preprint_section(tables, run_dir, fig_dir, _table))
-    parts.append("<h2>Figures</h2>")
-    for item in figures:
-        png, _, _ = save_figure(item.figure, fig_dir, item.name)
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        parts.append(f"<figure id='{item.name}'><h3>{html.escape(item.title)}</h3>"
-                     f"<img alt='{html.escape(item.title)}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption>{html.escape(item.caption)} <a href='figures/{item.name}.pdf'>PDF</a> <a href='figures/{item.name}.svg'>SVG</a></figcaption>"
-                     + "".join(f"<p class='note'>{html.escape(n)}</p>" for n in item.notes) + "</figure>")
-    if not figures:
-        parts.append("<p class='muted'>No figure has data in this run yet.</p>")
+    preprint = preprint_section(tables, run_dir, fig_dir, _table)
+    if preprint:
+        results.append(("preprint", "Preprint studies", f"<section id='preprint'>{preprint}</section>"))
     if notes:
-        parts += ["<h2>Notes</h2>", "<ul>" + "".join(f"<li class='note'>{html.escape(n)}</li>" for n in notes) + "</ul>"]
-    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>basinlab report</title>"
+        results.append(("notes", "Notes", "<section id='notes'><h2>Notes</h2><ul>"
+                        + "".join(f"<li class='note'>{html.escape(n)}</li>" for n in notes) + "</ul></section>"))
+    spec_tab, manifest_tab = spec_table(run_dir, facts), manifest_table(facts)
+    spec_path = run_dir / "spec.toml"
+    raw = spec_path.read_text(encoding="utf-8") if spec_path.exists() else ""
+    if spec_tab is not None:
+        extra = (f"<details><summary>spec.toml as written</summary><pre>{html.escape(raw)}</pre></details>"
+                 if raw else "")
+        results.append(("spec", "Spec", _table_block(spec_tab, out).replace("</section>", extra + "</section>")))
+    else:
+        results.append(("spec", "Spec", "<section id='spec'><h2>Spec</h2><p class='muted'>No spec.toml.</p></section>"))
+    if manifest_tab is not None:
+        results.append(("manifest", "Versions and manifest", _table_block(manifest_tab, out)))
+    else:
+        results.append(("manifest", "Versions and manifest", "<section id='manifest'><h2>Versions and manifest</h2>"
+                        "<p class='muted'>No manifest.sqlite (or no key/value table in it): versions unknown."
+                        "</p></section>"))
+    contents = "".join(f"<li><a href='#{a}'>{html.escape(t)}</a></li>" for a, t, _ in results)
+    header = (f"<h1>{html.escape(title)}</h1>"
+              + (f"<p>{html.escape(str(spec['description']))}</p>" if spec.get("description") else "")
+              + f"<p class='muted'>Run directory <code>{html.escape(str(run_dir.resolve()))}</code> · basinlab "
+              f"{html.escape(__version__)} · {len(tables.models):,} models, {len(tables.volumes):,} volume rows, "
+              f"{len(tables.radii):,} radii, {len(tables.measures):,} measure rows.</p>"
+              f"<nav><ol><li><a href='#how-to-read'>How to read this report</a></li>{contents}</ol></nav>"
+              f"<section id='how-to-read'><h2>How to read this report</h2>{HOW_TO_READ}</section>")
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style>"
-            f"<link rel='icon' href='data:,'></head><body>{''.join(parts)}</body></html>\n")
+            f"<link rel='icon' href='data:,'></head><body>{header}{''.join(h for _, _, h in results)}</body></html>\n")
     path = out / "index.html"
     _atomic_write(path, page)
     return path

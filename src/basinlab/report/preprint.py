@@ -7,7 +7,6 @@ at ≥ 1 training size (batch gap), measure rows of rescaled models ``<measure>@
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import warnings
@@ -21,7 +20,6 @@ from ..analysis.batch_gap import PAPER_BATCH_GAP, batch_size_gap, run_stop_loss
 from ..analysis.preprint import head_to_head_table, reparam_table, varied_columns
 from ..analysis.run import RunTables
 from ..errors import BasinlabError
-from .style import save_figure
 
 __all__ = ["preprint_section", "plot_head_to_head", "plot_batch_gap", "plot_reparam"]
 
@@ -90,11 +88,9 @@ def plot_reparam(table: pd.DataFrame, ax=None, *, rtol: float = 1e-6):
 
 
 def _figure(fig, fig_dir: Path, name: str, title: str, caption: str) -> str:
-    png, _, _ = save_figure(fig, fig_dir, name)
-    data = base64.b64encode(png.read_bytes()).decode("ascii")
-    return (f"<figure id='{name}'><h3>{html.escape(title)}</h3><img alt='{html.escape(title)}' "
-            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)} "
-            f"<a href='figures/{name}.svg'>SVG</a></figcaption></figure>")
+    from .html import figure_html  # the report's own figure block (inline SVG, PDF/SVG/PNG downloads)
+
+    return figure_html(fig, fig_dir, name, title, caption)
 
 
 def preprint_section(tables: RunTables, run_dir: str | Path, fig_dir: Path,
