@@ -73,7 +73,7 @@ def test_report_opens_with_paper_claims(run_dir):
     title, claims, spec = page.index("<h1>"), page.index("<h2>Paper claims</h2>"), page.index("<h2>Spec</h2>")
     assert title < claims < spec
     section = page[claims:spec]
-    assert "<td class='reproduced'>" in section and "<td class='not-testable'>" in section
+    assert "<tr class='reproduced'>" in section and "<tr class='not-testable'>" in section  # verdict-coloured rows
     assert "not reproduced, " in section and "data_size.ordering[" in section
 
 
