@@ -76,3 +76,20 @@ def test_train_uses_the_schedule(make_blobs):
     c = TrainConfig(lr=0.01, schedule="step", step_size=2, step_gamma=0.5, epochs=5, batch_size=10)
     history = train(model, data, c).history
     assert [h["lr"] for h in history] == pytest.approx([0.01, 0.01, 0.005, 0.005, 0.0025])
+
+
+def test_asam_needs_a_positive_rho():
+    import pytest
+
+    from basinlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sam_adaptive=True \(ASAM\) needs sam_rho > 0"):
+        TrainConfig(sam_adaptive=True, sam_rho=0)
+    assert TrainConfig(sam_adaptive=True, sam_rho=0.5).sam_adaptive
+
+
+def test_losses_are_defined_once():
+    from basinlab.measures import base
+    from basinlab.train import config
+
+    assert base.LOSSES is config.LOSSES

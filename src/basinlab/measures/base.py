@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import ConfigError, describe_choices
+from ..train.config import LOSSES  # the one list of losses
 
 __all__ = [
     "MeasureValue",
@@ -25,7 +26,6 @@ __all__ = [
     "resolve_settings",
 ]
 
-LOSSES = ("cross_entropy", "mse")
 
 
 @dataclass(frozen=True)

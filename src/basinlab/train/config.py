@@ -97,6 +97,8 @@ class TrainConfig:
         for name in ("nesterov", "sam_adaptive"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(name, "True or False")
+        if self.sam_adaptive and self.sam_rho == 0:
+            raise ConfigError("train config sam_adaptive=True (ASAM) needs sam_rho > 0, e.g. 0.5; got sam_rho=0")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
             raise ConfigError("train config nesterov=True needs optimizer='sgd' and momentum > 0")
         betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else ()
