@@ -81,7 +81,7 @@ def test_spec_json_round_trip():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"kind": "rnn"}, "model kind 'rnn' is unknown; use 'mlp' or 'cnn'"),
+    ({"kind": "rnn"}, "model kind 'rnn' is unknown; use 'mlp', 'cnn' or module:callable"),
     ({"dropout": 1.0}, r"dropout must be a probability in \[0, 1\)"),
     ({"hidden": (0,)}, "hidden must be a sequence of positive integers"),
     ({"num_classes": 0}, "num_classes must be a positive integer"),

@@ -14,6 +14,10 @@ Threads = Annotated[int | None, typer.Option("--threads", min=1, help="Torch thr
 Device = Annotated[str, typer.Option("--device", help="Where to compute: cpu, cuda, cuda:N or auto.")]
 Json = Annotated[str | None, typer.Option("--json", metavar="FILE",
                                           help="Write the result as JSON to FILE ('-': stdout, instead of the table).")]
+Factory = Annotated[str | None, typer.Option(
+    "--model", metavar="MODULE:CALLABLE",
+    help="Your model's code, for a checkpoint of a model made by it (basinlab runs code a file names only when "
+         "you name it too).")]
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Directory with dataset files.")]
 
 

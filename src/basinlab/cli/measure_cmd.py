@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Json, Quiet, Threads, Verbose
+from basinlab.cli._options import DataDir, Device, Factory, Json, Quiet, Threads, Verbose
 
 
 def measure(
@@ -24,6 +24,7 @@ def measure(
     setting: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a setting, e.g. --set sam.rho=0.1 --set examples=2000 (repeatable).")] = None,
     init: Annotated[Path | None, typer.Option(help="Checkpoint of the initial weights (for dist_init).")] = None,
+    factory: Factory = None,
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
@@ -57,7 +58,7 @@ def measure(
     with interruptible("no result was written (rerun the command)"), limit_threads(threads), \
             output.bar("measures", None, unit="measures", every=None) as bar:
         rows = measure_checkpoint(checkpoint, names, landscape=landscape, settings=settings, seed=seed, init=init,
-                                  data_dir=data_dir, device=device,
+                                  data_dir=data_dir, device=device, factory=factory,
                                   progress=lambda done, total, what: bar.update(done, total, note=what))
     if json_path is not None:  # valid JSON: NaN and infinities become null
         write_json(rows, json_path)

@@ -211,7 +211,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check a spec without running it and print how many tasks it plans."""
         from basinlab.cli._progress import configure
-        from basinlab.experiments import load_spec, plan
+        from basinlab.experiments import load_spec
+        from basinlab.experiments.plan import plan  # (the package's 'plan' is this module once imported)
 
         configure(quiet, verbose)
         from basinlab.experiments.spec import check_runnable

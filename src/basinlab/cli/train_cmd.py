@@ -25,7 +25,8 @@ def _parse_batch(text: str) -> int | None:
 
 def train_command(
     dataset: Annotated[str, typer.Option("--dataset",
-        help="swiss-roll, modular, digits, fashion-mnist, mnist, cifar10 or svhn.")],
+        help="swiss-roll, modular, digits, fashion-mnist, mnist, cifar10, svhn, or MODULE:CALLABLE for your own "
+             "data (called with split='train' or 'test'; runs your code).")],
     out: Annotated[Path, typer.Option("--out",
         help="Directory for the checkpoint (<out>/<name>.safetensors + .json).")],
     size: Annotated[str | None, typer.Option("--size",
@@ -36,7 +37,7 @@ def train_command(
     data_dir: DataDir = None,
     model: Annotated[str, typer.Option("--model",
         help="Preset: mlp, mlp-deep, mlp-cifar, mlp-swiss, mlp-swiss-large, mlp-modular, cnn, cnn-cifar; "
-        "'auto' picks by dataset.")] = "auto",
+        "'auto' picks by dataset; or MODULE:CALLABLE returning your own torch.nn.Module (runs your code).")] = "auto",
     hidden: Annotated[str | None, typer.Option("--hidden",
         help="Hidden widths (MLP) or channels (CNN), e.g. 256,128.")] = None,
     width: Annotated[int | None, typer.Option("--width",
@@ -78,11 +79,12 @@ def train_command(
     from basinlab.cli._progress import configure, interruptible
     from basinlab.data.dataset import DatasetSpec
     from basinlab.errors import ConfigError, check_name
-    from basinlab.models import count_parameters, model_preset
+    from basinlab.models import ModelSpec, count_parameters, model_preset
     from basinlab.parse import parse_list, parse_size
     from basinlab.runtime import limit_threads
     from basinlab.train import TrainConfig
     from basinlab.train.session import train_to_checkpoint
+    from basinlab.usercode import is_reference
 
     output = configure(quiet or not progress, verbose)
     check_name(name, "--name")
@@ -112,7 +114,11 @@ def train_command(
     widths = tuple(parse_list(hidden, int, "--hidden", "256,128")) or None
 
     def model_spec(data):
-        found = model_preset(preset, data.input_shape, data.num_classes, width=width, hidden=widths, dropout=dropout)
+        if is_reference(preset):
+            found = ModelSpec(kind=preset, input_shape=data.input_shape, num_classes=data.num_classes, hidden=())
+        else:
+            found = model_preset(preset, data.input_shape, data.num_classes, width=width, hidden=widths,
+                                 dropout=dropout)
         output.note(f"data  {data.describe()}")
         return found
 
@@ -129,7 +135,8 @@ def train_command(
             device=device, progress=on_epoch,
             meta={"dataset_spec": spec, "test_dataset_spec": test_spec})
     result, path = trained.result, trained.path
-    output.note(f"model {preset} {list(trained.model_spec.hidden)}: {count_parameters(trained.model):,} parameters")
+    shape = "" if trained.model_spec.user else f" {list(trained.model_spec.hidden)}"
+    output.note(f"model {preset}{shape}: {count_parameters(trained.model):,} parameters")
     f = result.final
     why = f" (train loss < {stop_loss:g})" if result.stopped_early else ""
     test_part = "" if no_test else f" | test loss {f['test_loss']:.4f} acc {f['test_acc']:.4f}"

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Json, Quiet, Threads, Verbose
+from basinlab.cli._options import DataDir, Device, Factory, Json, Quiet, Threads, Verbose
 
 
 def volume(
@@ -33,6 +33,7 @@ def volume(
         help="Direction normalisation: rows (the paper's, default), rows_biases (also biases by |b|; invariant to "
              "layer-wise rescaling), elementwise (every parameter by |θ0|; invariant to every positive rescaling), "
              "none. Overrides --no-filter-norm.")] = None,
+    factory: Factory = None,
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
@@ -64,7 +65,7 @@ def volume(
         result = checkpoint_volume(
             checkpoint, landscape, thresholds=thresholds, threshold_kind=threshold_kind, directions=directions, seed=seed, data_seed=data_seed,
             rtol=rtol, normalization=normalization, filter_normalize=not no_filter_norm, data_dir=data_dir,
-            device=device, progress=lambda done, total, _what: bar.update(done, total),
+            device=device, factory=factory, progress=lambda done, total, _what: bar.update(done, total),
         )
     result.save(target)
     if json_path is not None:

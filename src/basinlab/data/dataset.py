@@ -9,11 +9,15 @@ from typing import Any
 
 from .._frozen import freeze
 from ..errors import ConfigError, describe_choices
+from ..usercode import check_reference, is_reference
 
 __all__ = ["DATASET_NAMES", "DatasetSpec", "Dataset"]
 
 DATASET_NAMES = ("swiss-roll", "modular", "digits", "fashion-mnist", "mnist", "cifar10", "svhn")
 SPLITS = ("train", "test")
+# What a dataset name may be, for error messages.
+ACCEPTED_DATASETS = (f"{describe_choices(DATASET_NAMES)}, or module:callable (your function taking split='train' or "
+                     "'test' and returning (X, y) arrays or tensors, a TensorDataset, a Dataset or a DataLoader)")
 
 
 
@@ -23,7 +27,9 @@ class DatasetSpec:
     """Everything that determines a dataset's tensors; JSON round-trips via :meth:`to_dict` / :meth:`from_dict`.
 
     Attributes:
-        name: one of ``DATASET_NAMES``.
+        name: one of ``DATASET_NAMES``, or ``'module:callable'``: your own data, ``callable(split=..., **options)``
+            returning anything :func:`basinlab.data.as_tensors` reads, with integer class labels (see
+            :mod:`basinlab.data.user`). Subsets, poison, imbalance and noise are drawn from it as for any dataset.
         split: ``'train'`` or ``'test'``.
         size: number of clean examples (int), a fraction of the split in ``(0, 1]`` (float), or ``None`` for all.
             Sizes are nested: size k is the first k rows of one permutation seeded by ``seed``.
@@ -47,8 +53,10 @@ class DatasetSpec:
         object.__setattr__(self, "options", freeze(dict(self.options)))
         if self.imbalance is not None:
             object.__setattr__(self, "imbalance", tuple(float(x) for x in self.imbalance))
-        if self.name not in DATASET_NAMES:
-            raise ConfigError(f"dataset name {self.name!r} is unknown; use {describe_choices(DATASET_NAMES)}")
+        if is_reference(self.name):
+            check_reference(self.name, "dataset name", ACCEPTED_DATASETS)
+        elif self.name not in DATASET_NAMES:
+            raise ConfigError(f"dataset name {self.name!r} is unknown; use {ACCEPTED_DATASETS}")
         if self.split not in SPLITS:
             raise ConfigError(f"dataset split {self.split!r} is unknown; use {describe_choices(SPLITS)}")
         if self.size is not None:

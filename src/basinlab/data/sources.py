@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DataError, describe_choices
+from ..usercode import is_reference
 from .cifar import read_cifar10
 from .generated import digits, modular_addition, swiss_roll
 from .idx import read_idx
@@ -67,8 +68,16 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
 
 
 def resolve_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` completed with ``name``'s defaults and validated; raises :class:`ConfigError`."""
-    defaults = {**OPTION_DEFAULTS[name], **_COMMON}
+    """``options`` completed with ``name``'s defaults and validated; raises :class:`ConfigError`. A user's
+    dataset (``module:callable``) takes any options (its keywords) besides the common ``targets``."""
+    user = is_reference(name)
+    defaults = {**({} if user else OPTION_DEFAULTS[name]), **_COMMON}
+    if user:
+        resolved = {**defaults, **options}
+        check, accepted = _CHECKS["targets"]
+        if not check(resolved["targets"]):
+            raise ConfigError(f"dataset {name!r} option 'targets' must be {accepted}; got {resolved['targets']!r}")
+        return resolved
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise ConfigError(
@@ -111,6 +120,10 @@ def load_raw(
 ) -> RawSplit:
     """One whole split of ``name`` as stored; ``options`` as returned by :func:`resolve_options`."""
     split_seed = seed if options.get("split_seed") is None else options["split_seed"]
+    if is_reference(name):
+        from .user import user_split
+
+        return user_split(name, split, options)
     if name == "swiss-roll":
         return swiss_roll(split, seed=split_seed, n_total=options["n_total"], n_test=options["n_test"],
                           noise_std=float(options["noise_std"]), turns=float(options["turns"]))
@@ -157,11 +170,12 @@ _FILE_SHAPES = {"fashion-mnist": (1, 28, 28), "mnist": (1, 28, 28), "cifar10": (
 
 
 def dataset_info(name: str, **options: Any) -> dict[str, Any]:
-    """Input shape, class count and split sizes without reading any file (official sizes for file datasets).
+    """Input shape, class count and split sizes without reading any file (official sizes for file datasets; a
+    user's dataset, ``module:callable``, is called).
 
     Returns ``{'input_shape': tuple, 'num_classes': int, 'train_size': int, 'test_size': int}``.
     """
-    if name not in OPTION_DEFAULTS:
+    if name not in OPTION_DEFAULTS and not is_reference(name):
         raise ConfigError(f"dataset name {name!r} is unknown; use {describe_choices(OPTION_DEFAULTS)}")
     opts = resolve_options(name, options)
     if name in _FILE_SIZES:

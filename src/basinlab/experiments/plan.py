@@ -173,6 +173,8 @@ def plan(spec: ExperimentSpec) -> Plan:
                     for epoch in epochs:
                         common = {"model_id": train.task_id, "epoch": epoch, "loss": loss}
                         ctx = {"data_dir": spec.data_dir}
+                        if spec.model.user:  # the spec names the user's model code: its tasks may rebuild it
+                            ctx["factory"] = spec.model.kind
                         if vol.enabled:
                             v_inputs = {**common, "landscapes": _landscapes(spec, size, data_seed, poison),
                                         "settings": settings}

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data.dataset import DATASET_NAMES
+from ..data.dataset import ACCEPTED_DATASETS, DATASET_NAMES
 from ..errors import ConfigError, check_name, describe_choices
 from ..normalization import NORMALIZATIONS
+from ..usercode import check_reference, is_reference
 from ._check import Table, check_float, check_int, deep_merge, join
 from .spec_train import Variant, parse_variants, train_config_kwargs
 
@@ -37,6 +38,11 @@ class ModelSection:
     hidden: tuple[int, ...] = (256, 128)
     dropout: float = 0.0
     options: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def user(self) -> bool:
+        """True for a user's own model (``kind = 'module:callable'``)."""
+        return is_reference(self.kind)
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,11 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
     root = Table(data, "", TOP_KEYS)
     name = check_name(root.str("name"), "name")
     ds = root.table("dataset", ("name", "options", "data_dir", "sizes", "test_size", "imbalance"))
-    dataset = ds.str("name", choices=DATASET_NAMES)
+    dataset = ds.str("name")
+    if is_reference(dataset):  # your own data: imported and called by check_runnable, not while parsing
+        check_reference(dataset, ds.key("name"), ACCEPTED_DATASETS)
+    else:
+        dataset = ds.str("name", choices=DATASET_NAMES)
     options = ds.raw("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"dataset.options: expected a table, got {options!r}")
@@ -195,9 +205,28 @@ def check_runnable(spec: ExperimentSpec) -> None:
     from ..errors import check_input_dir
 
     check_input_dir(spec.data_dir, "dataset.data_dir (or --data-dir)")
+    _check_user_code(spec)
     if spec.dataset in FILE_DATASETS and not _download_allowed(None):
         for split in ("train", "test"):
             locate(spec.dataset, split, spec.data_dir, download=False)
+
+
+def _check_user_code(spec: ExperimentSpec) -> None:
+    """Import and call a user's dataset (``dataset.name = 'module:callable'``) and model (``model.kind``) once, so a
+    bad reference, a missing module or a wrong return type fails before the first task, naming the key."""
+    from ..models import ModelSpec, build_model
+
+    if not (is_reference(spec.dataset) or is_reference(spec.model.kind)):
+        return
+    options = dict(spec.dataset_options)
+    from ..data.sources import dataset_info
+
+    info = dataset_info(spec.dataset, **options)
+    _check_sizes_fit(spec.dataset, options, spec.sizes, "dataset.sizes", called=True)
+    if is_reference(spec.model.kind):
+        model = ModelSpec(kind=spec.model.kind, input_shape=info["input_shape"], num_classes=info["num_classes"],
+                          options=spec.model.options)
+        build_model(model, seed=0)
 
 
 def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
@@ -212,10 +241,11 @@ def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
         raise ConfigError(f"dataset.options: {exc}") from None
 
 
-def _check_sizes_fit(dataset: str, options: dict[str, Any], sizes: tuple[int | float | None, ...], key: str) -> None:
+def _check_sizes_fit(dataset: str, options: dict[str, Any], sizes: tuple[int | float | None, ...], key: str,
+                     called: bool = False) -> None:
     """Training-set counts must fit in the dataset's training split (official sizes; generated sets are built)."""
     counts = [s for s in sizes if isinstance(s, int)]
-    if not counts:
+    if not counts or (is_reference(dataset) and not called):  # a user's data: checked by check_runnable
         return
     from ..data.sources import dataset_info
 
@@ -272,10 +302,20 @@ def _sizes(ds: Table, poison: Table) -> tuple[int | float | None, ...]:
 
 def _model(root: Table) -> ModelSection:
     m = root.table("model", ("kind", "hidden", "dropout", "options"))
-    hidden = m.list("hidden", [256, 128], nonempty=False)
     options = m.raw("options", {})
     if not isinstance(options, dict):
         raise ConfigError(f"model.options: expected a table, got {options!r}")
+    kind = m.str("kind", "mlp")
+    if is_reference(kind):  # your own model: [model.options] are its keywords; imported by check_runnable
+        from ..models.spec import ACCEPTED_KINDS
+
+        check_reference(kind, "model.kind", ACCEPTED_KINDS)
+        for key in ("hidden", "dropout"):
+            if m.has(key):
+                raise ConfigError(f"model.{key}: not used by your own model kind {kind!r}; pass its arguments "
+                                  f"in [model.options] (they become keywords of {kind.partition(':')[2]})")
+        return ModelSection(kind=kind, hidden=(), dropout=0.0, options=tuple(sorted(options.items())))
+    hidden = m.list("hidden", [256, 128], nonempty=False)
     return ModelSection(
         kind=m.str("kind", "mlp", choices=MODEL_KINDS),
         hidden=tuple(check_int(h, join("model.hidden", i), lo=1) for i, h in enumerate(hidden)),

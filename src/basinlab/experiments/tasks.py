@@ -85,10 +85,11 @@ def train_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) ->
     return {"tables": {"models": [model_row], "training": history}, "files": files}
 
 
-def _load(run_dir: str, model_id: str, epoch: int, device: Any):
+def _load(run_dir: str, model_id: str, epoch: int, context: dict[str, Any]):
     from ..train import load_checkpoint
 
-    return load_checkpoint(Path(run_dir) / checkpoint_name(model_id, epoch), device=device)
+    return load_checkpoint(Path(run_dir) / checkpoint_name(model_id, epoch), device=context.get("device"),
+                           factory=context.get("factory"))
 
 
 def _landscape_groups(landscapes: list[dict[str, Any]], data_dir: str | None) -> list[tuple[Any, dict[int, list[str]]]]:
@@ -122,7 +123,7 @@ def volume_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -
     from ..volume import measure_volume
 
     device = context.get("device")
-    model, _ = _load(run_dir, inputs["model_id"], inputs["epoch"], device)
+    model, _ = _load(run_dir, inputs["model_id"], inputs["epoch"], context)
     s, loss = inputs["settings"], inputs["loss"]
     kwargs: dict[str, Any] = {"thresholds": tuple(s["thresholds"]), "directions": s["directions"], "seed": s["seed"],
                               "loss": loss, "filter_normalize": s["filter_normalize"], "rtol": s["rtol"],
@@ -159,8 +160,8 @@ def measures_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str)
     from ..measures import run_measures
     from ..models import ModelSpec, build_model
 
-    device, data_dir = context.get("device"), context.get("data_dir")
-    model, meta = _load(run_dir, inputs["model_id"], inputs["epoch"], device)
+    data_dir = context.get("data_dir")
+    model, meta = _load(run_dir, inputs["model_id"], inputs["epoch"], context)
     init = build_model(ModelSpec.from_dict(meta["model_spec"]), seed=int(meta["model_seed"]))
     data = _dataset(inputs["data"], data_dir)
     rows = run_measures(model, data, inputs["settings"], loss=inputs["loss"], landscape=f"train:{len(data)}",

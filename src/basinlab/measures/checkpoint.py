@@ -107,6 +107,7 @@ def measure_checkpoint(
     path: str | Path, names: str | Iterable[str] | None = "all", *, landscape: str | Landscape | None = None,
     settings: Mapping[str, Any] | None = None, seed: int = 0, init: str | Path | None = None,
     data_dir: str | Path | None = None, device: str | None = None, progress: Progress | None = None,
+    factory: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of :func:`compute_measures` for checkpoint ``path`` (each with extra ``seconds`` and ``reason`` keys;
     ``reason`` says why a value is NaN, '' otherwise).
@@ -115,6 +116,7 @@ def measure_checkpoint(
     and options as the checkpoint when the dataset matches) or the checkpoint's own training set (see
     :func:`landscape_specs`); held-out data is that dataset's test split. ``init`` is an optional checkpoint of the
     initial weights (for ``dist_init`` and ``pac_bayes_kl``). ``device``: where to compute (default: cpu).
+    ``factory``: the ``module:callable`` of a model of your own (see :func:`basinlab.train.load_checkpoint`).
     ``progress(done, total, measure)`` hears every finished measure.
     """
     from basinlab.data import DatasetSpec, make_dataset
@@ -123,7 +125,7 @@ def measure_checkpoint(
     from .compute import compute_measures, validate_measure_settings
 
     resolved = validate_measure_settings(names, settings)
-    model, meta = load_checkpoint(path, device=device or "cpu")
+    model, meta = load_checkpoint(path, device=device or "cpu", factory=factory)
     specs = landscape_specs(meta, landscape, path=path)
     test = None
     if {"function_space", "weakness"} & set(resolved):
@@ -132,7 +134,7 @@ def measure_checkpoint(
                             data_dir=data_dir)
     init_state = None
     if init is not None:
-        init_model, _ = load_checkpoint(init, device=device or "cpu")
+        init_model, _ = load_checkpoint(init, device=device or "cpu", factory=factory)
         init_state = init_model.state_dict()
     loss = (meta.get("train_config") or {}).get("loss")
     rows, done, total = [], 0, len(resolved) * len(specs)
@@ -158,18 +160,19 @@ def checkpoint_volume(
     threshold_kind: str = "loss",
     directions: int = 500, seed: int = 0, data_seed: int | None = None, rtol: float = 1e-4,
     normalization: str | None = None, filter_normalize: bool = True, data_dir: str | Path | None = None,
-    device: str | None = None, progress: Progress | None = None,
+    device: str | None = None, progress: Progress | None = None, factory: str | None = None,
 ) -> VolumeResult:
     """Basin volume of checkpoint ``path`` in nested ``landscape`` s (default: its own training set), with the loss
     it was trained with; see :func:`basinlab.volume.measure_volume` for the other arguments.
 
-    ``progress(done, total, 'directions')`` hears every finished batch of directions.
+    ``progress(done, total, 'directions')`` hears every finished batch of directions. ``factory``: the
+    ``module:callable`` of a model of your own (see :func:`basinlab.train.load_checkpoint`).
     """
     from ..train import load_checkpoint
     from ..train.evaluate import prepare_targets
     from ..volume import measure_volume
 
-    model, meta = load_checkpoint(path, device=device or "cpu")
+    model, meta = load_checkpoint(path, device=device or "cpu", factory=factory)
     specs = landscape_specs(meta, landscape, data_seed=data_seed, path=path)
     data, counts = landscape_data(specs, data_dir=data_dir)
     loss = (meta.get("train_config") or {}).get("loss", "cross_entropy")

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from .size import check_fits
+from .size import check_fits, check_training_fits
 from .spec import ModelSpec
 
 __all__ = ["SPEC_ATTRIBUTE", "build_model", "count_parameters", "model_spec_of"]
@@ -54,7 +54,9 @@ def _cnn(spec: ModelSpec) -> list[nn.Module]:
 
 
 def build_model(spec: ModelSpec | dict[str, Any], *, seed: int, max_memory: int | str | None = None) -> nn.Module:
-    """A float32 CPU ``nn.Sequential`` for ``spec`` with PyTorch's default init drawn from ``seed``.
+    """A float32 CPU ``nn.Sequential`` for ``spec`` with PyTorch's default init drawn from ``seed``; for
+    ``kind = 'module:callable'`` your own module, made by that callable under the same seeding (this imports and
+    runs your code: see :mod:`basinlab.usercode`).
 
     The global RNG is forked, seeded and restored, so the result depends on ``(spec, seed)`` only and the
     caller's random state is untouched. The spec is kept on the module as ``basinlab_model_spec``.
@@ -68,6 +70,10 @@ def build_model(spec: ModelSpec | dict[str, Any], *, seed: int, max_memory: int 
         raise ConfigError(f"build_model needs a ModelSpec or dict; got {type(spec).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"model seed must be an integer; got {seed!r}")
+    if spec.user:
+        model = _user_model(spec, seed, max_memory)
+        setattr(model, SPEC_ATTRIBUTE, spec)
+        return model
     check_fits(spec, max_memory)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -75,6 +81,46 @@ def build_model(spec: ModelSpec | dict[str, Any], *, seed: int, max_memory: int 
         model = nn.Sequential(*layers)
     setattr(model, SPEC_ATTRIBUTE, spec)
     return model
+
+
+ACCEPTED_FACTORY = "a function or class returning a torch.nn.Module, e.g. mymodels:make_net"
+
+
+def _user_model(spec: ModelSpec, seed: int, max_memory: int | str | None) -> nn.Module:
+    """``callable(**options)`` (plus ``input_shape`` / ``num_classes`` when it takes them) seeded by ``seed``.
+
+    The callable is first run on the ``meta`` device, where nothing is allocated, so a model too big to train is
+    refused before it exists (:func:`basinlab.models.size.check_training_fits`); a callable that cannot run there
+    is built for real and checked before training.
+    """
+    from ..usercode import accepted_keywords, call_user, load_callable
+
+    field = "model.kind"
+    factory = load_callable(spec.kind, field, ACCEPTED_FACTORY)
+    extra = {"input_shape": tuple(spec.input_shape), "num_classes": spec.num_classes}
+    kwargs = {**{k: v for k, v in extra.items() if k in accepted_keywords(factory, tuple(extra))},
+              **{k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.options}}
+
+    def make() -> object:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return call_user(factory, spec.kind, field, **kwargs)
+
+    def checked(model: object) -> nn.Module:
+        if not isinstance(model, nn.Module):
+            raise ConfigError(f"{field} {spec.kind!r} returned a {type(model).__name__}; accepted: {ACCEPTED_FACTORY}")
+        check_training_fits(count_parameters(model), f"model {spec.kind!r}", max_memory)
+        return model
+
+    try:
+        with torch.device("meta"):
+            probe = make()
+    except ConfigError:
+        probe = None  # the callable needs real tensors (e.g. it reads a file): build it, then check
+    if probe is not None:
+        checked(probe)
+        del probe
+    return checked(make())
 
 
 def model_spec_of(model: nn.Module) -> ModelSpec | None:

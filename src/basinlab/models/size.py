@@ -12,8 +12,8 @@ import os
 from ..errors import ConfigError
 from .spec import ModelSpec
 
-__all__ = ["spec_parameter_count", "spec_activation_count", "training_bytes", "available_memory", "check_fits", "parse_memory",
-           "MAX_MEMORY_ENV"]
+__all__ = ["spec_parameter_count", "spec_activation_count", "training_bytes", "available_memory", "check_fits",
+           "check_training_fits", "parse_memory", "MAX_MEMORY_ENV"]
 
 # float32 weights, gradients, two AdamW moments and a SAM / SWA copy: 5 tensors of the model's size.
 BYTES_PER_PARAMETER = 4 * 5
@@ -104,17 +104,33 @@ def _fmt(n: float) -> str:
     return f"{n:.3g} TB"
 
 
+def _memory_limit(max_memory: int | str | None) -> tuple[int | None, str]:
+    """The limit in bytes (``max_memory``, else ``BASINLAB_MAX_MEMORY``, else the available memory) and its name."""
+    if max_memory is None and os.environ.get(MAX_MEMORY_ENV):
+        max_memory = parse_memory(os.environ[MAX_MEMORY_ENV], MAX_MEMORY_ENV)
+    return ((parse_memory(max_memory), "the --max-memory limit") if max_memory is not None
+            else (available_memory(), "this machine's available memory"))
+
+
 def check_fits(spec: ModelSpec, max_memory: int | str | None = None) -> int:
     """The spec's parameter count, after checking that training it fits in ``max_memory`` bytes (default: the
     ``BASINLAB_MAX_MEMORY`` environment variable, else the machine's available memory); :class:`ConfigError`
     otherwise, before anything is allocated."""
     n = spec_parameter_count(spec)
-    if max_memory is None and os.environ.get(MAX_MEMORY_ENV):
-        max_memory = parse_memory(os.environ[MAX_MEMORY_ENV], MAX_MEMORY_ENV)
-    limit, source = ((parse_memory(max_memory), "the --max-memory limit") if max_memory is not None
-                     else (available_memory(), "this machine's available memory"))
+    limit, source = _memory_limit(max_memory)
     need = training_bytes(n, spec_activation_count(spec))
     if limit is not None and need > limit:
         raise ConfigError(f"model hidden={list(spec.hidden)} has {n:,} parameters, needing about {_fmt(need)} to "
                           f"train, more than {source} ({_fmt(limit)}); use smaller hidden widths or raise --max-memory")
     return n
+
+
+def check_training_fits(n_params: int, what: str, max_memory: int | str | None = None) -> int:
+    """:func:`check_fits` for a model known only by its parameter count ``n_params`` (a user's own module:
+    weights, gradients and optimiser state; its activations are not estimated); returns ``n_params``."""
+    limit, source = _memory_limit(max_memory)
+    need = training_bytes(n_params)
+    if limit is not None and need > limit:
+        raise ConfigError(f"{what} has {n_params:,} parameters, needing about {_fmt(need)} to train, more than "
+                          f"{source} ({_fmt(limit)}); make it smaller or raise --max-memory")
+    return n_params

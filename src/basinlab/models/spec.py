@@ -10,10 +10,13 @@ from typing import Any
 
 from .._frozen import freeze
 from ..errors import ConfigError, describe_choices
+from ..usercode import check_reference, is_reference
 
 __all__ = ["MODEL_KINDS", "PRESETS", "ModelSpec", "model_preset"]
 
 MODEL_KINDS = ("mlp", "cnn")
+# What a model kind may be, for error messages.
+ACCEPTED_KINDS = "'mlp', 'cnn' or module:callable (your function or class returning a torch.nn.Module)"
 # Options each kind accepts, with their defaults.
 KIND_OPTIONS: dict[str, dict[str, Any]] = {
     "mlp": {},
@@ -38,8 +41,10 @@ class ModelSpec:
     """Architecture of a basinlab model.
 
     Attributes:
-        kind: ``'mlp'`` (``Flatten, Linear, ReLU, ..., Linear``) or ``'cnn'`` (``Conv2d, ReLU, MaxPool2d`` blocks,
-            then ``Flatten, Linear``).
+        kind: ``'mlp'`` (``Flatten, Linear, ReLU, ..., Linear``), ``'cnn'`` (``Conv2d, ReLU, MaxPool2d`` blocks,
+            then ``Flatten, Linear``) or ``'module:callable'``: your own model, ``callable(**options)`` returning
+            an ``nn.Module`` (also given ``input_shape`` and ``num_classes`` when it takes keywords of those
+            names; ``hidden`` and ``dropout`` are not used); see :mod:`basinlab.usercode`.
         input_shape: shape of one input, e.g. ``(1, 28, 28)``, ``(3, 32, 32)``, ``(2,)``.
         num_classes: number of outputs C.
         hidden: MLP hidden widths; for a CNN the output channels of each conv block (3x3, padding 1, 2x2 pool).
@@ -56,13 +61,15 @@ class ModelSpec:
     options: tuple[tuple[str, Any], ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"model kind {self.kind!r} is unknown; use {describe_choices(MODEL_KINDS)}")
+        if is_reference(self.kind):
+            check_reference(self.kind, "model kind", ACCEPTED_KINDS)
+        elif self.kind not in MODEL_KINDS:
+            raise ConfigError(f"model kind {self.kind!r} is unknown; use {ACCEPTED_KINDS}")
         object.__setattr__(self, "input_shape", _positive_ints("input_shape", self.input_shape))
         object.__setattr__(self, "hidden", _positive_ints("hidden", self.hidden))
         opts = dict(self.options)
-        allowed = KIND_OPTIONS[self.kind]
-        unknown = sorted(set(opts) - set(allowed))
+        allowed = KIND_OPTIONS.get(self.kind, {})
+        unknown = [] if self.user else sorted(set(opts) - set(allowed))  # a user's model takes its own keywords
         if unknown:
             accepted = sorted(allowed) or "none"
             raise ConfigError(f"model option(s) {unknown} are unknown for kind {self.kind!r}; accepted: {accepted}")
@@ -93,7 +100,12 @@ class ModelSpec:
 
     def option(self, key: str) -> Any:
         """A kind-specific option, or its default."""
-        return dict(self.options).get(key, KIND_OPTIONS[self.kind].get(key))
+        return dict(self.options).get(key, KIND_OPTIONS.get(self.kind, {}).get(key))
+
+    @property
+    def user(self) -> bool:
+        """True for a user's own model (``kind = 'module:callable'``)."""
+        return is_reference(self.kind)
 
     @property
     def input_size(self) -> int:

@@ -46,6 +46,19 @@ def _dataset_spec(meta: dict):
     raise KeyError(f"checkpoint metadata has no dataset spec (keys: {sorted(meta)})")
 
 
+def _run_factory(run_dir: str | Path) -> str | None:
+    """The run's own model code (``[model] kind = 'module:callable'`` in its spec.toml), which it may rebuild."""
+    import tomllib
+
+    from ..usercode import is_reference
+
+    try:
+        kind = tomllib.loads((Path(run_dir) / "spec.toml").read_text(encoding="utf-8")).get("model", {}).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if is_reference(kind) else None
+
+
 def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 31) -> tuple[LossSlice | None, str]:
     """(slice, note): the loss slice of the run's 100%/10%/1% minima in the largest and smallest landscape."""
     rows = pick_slice_models(tables.models)
@@ -57,7 +70,8 @@ def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 
     except ImportError as exc:
         return None, f"checkpoint or dataset loading is not available ({exc})"
     try:
-        loaded = [load_checkpoint(Path(run_dir) / path) for path in rows["checkpoint"]]
+        factory = _run_factory(run_dir)
+        loaded = [load_checkpoint(Path(run_dir) / path, factory=factory) for path in rows["checkpoint"]]
         models = [m for m, _ in loaded]
         specs = [_dataset_spec(meta) for _, meta in loaded]
         data_large, data_small = make_dataset(specs[0]), make_dataset(specs[2])

@@ -218,8 +218,13 @@ def load_weights(path: str | os.PathLike, model: nn.Module, *, device: Any = Non
     return record["metadata"]
 
 
-def load_checkpoint(path: str | os.PathLike, *, device: Any = None) -> tuple[nn.Module, dict[str, Any]]:
-    """``(model in eval mode, metadata)``; the model is rebuilt from ``metadata['model_spec']``."""
+def load_checkpoint(path: str | os.PathLike, *, device: Any = None,
+                    factory: str | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """``(model in eval mode, metadata)``; the model is rebuilt from ``metadata['model_spec']``.
+
+    A model of your own (``kind = 'module:callable'``) is rebuilt by importing and calling that code only when
+    ``factory`` names the same ``module:callable``: a file never makes basinlab run code you did not name.
+    """
     from ..runtime import resolve_device
 
     state, record = _read_state(path)
@@ -231,6 +236,10 @@ def load_checkpoint(path: str | os.PathLike, *, device: Any = None) -> tuple[nn.
         spec = ModelSpec.from_dict(meta["model_spec"])
     except (ConfigError, TypeError) as exc:
         raise CheckpointError(f"checkpoint {checkpoint_paths(path)[1]} has an invalid model_spec: {exc}") from exc
+    if spec.user and factory != spec.kind:
+        raise CheckpointError(f"checkpoint {checkpoint_paths(path)[1]} holds a model made by your code {spec.kind!r}; "
+                              f"basinlab runs code a file names only when you name it too: pass --model {spec.kind} "
+                              f"(load_checkpoint(..., factory={spec.kind!r}))")
     model = build_model(spec, seed=0)
     _load_into(model, state, checkpoint_paths(path)[0])
     model.to(resolve_device(device)).eval()
