@@ -23,6 +23,8 @@ def test_python_api_page_runs_top_to_bottom(capsys):
     assert "VolumeResult: 64 directions" in repr(volume)
     top, trace = namespace["top"], namespace["trace"]
     assert len(top.details["eigenvalues"]) == 3 and top.value == max(top.details["eigenvalues"]) > 0
+    # the Devices section: device='cpu' gives the default call's eigenvalues (the probes do not depend on the device)
+    assert list(namespace["top_here"].details["eigenvalues"]) == list(top.details["eigenvalues"])
     assert math.isfinite(trace.value) and trace.stderr > 0
     assert "MeasureResult(sam=" in out and namespace["sam"]["asam"].value >= 0
     # the PyHessian block is at most 10 lines of code

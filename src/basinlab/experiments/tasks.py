@@ -165,6 +165,6 @@ def measures_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str)
     init = build_model(ModelSpec.from_dict(meta["model_spec"]), seed=int(meta["model_seed"]))
     data = _dataset(inputs["data"], data_dir)
     rows = run_measures(model, data, inputs["settings"], loss=inputs["loss"], landscape=f"train:{len(data)}",
-                        init_state=init.state_dict(), data_dir=data_dir)
+                        init_state=init.state_dict(), data_dir=data_dir, device=context.get("device"))
     return {"tables": {"measures": [{"model_id": inputs["model_id"], "epoch": int(inputs["epoch"]), **row}
                                     for row in rows]}}

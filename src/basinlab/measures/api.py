@@ -88,7 +88,7 @@ def _registry_name(name: str) -> str:
 
 
 def measure(name: str, model: Any, data: Any, targets: Any = None, *, seed: int = 0, test: Any = None,
-            test_targets: Any = None, loss: str | None = None, init_state: Any = None,
+            test_targets: Any = None, loss: str | None = None, init_state: Any = None, device: Any = None,
             **settings: Any) -> MeasureResult:
     """Compute registered measure ``name`` (registry or Python name) of ``model`` on ``data``.
 
@@ -101,6 +101,8 @@ def measure(name: str, model: Any, data: Any, targets: Any = None, *, seed: int 
         loss: ``'cross_entropy'`` or ``'mse'``; default: ``'mse'`` for float targets, else cross-entropy.
         init_state: the model at initialisation (``nn.Module`` or ``state_dict``), for ``dist_init`` and the
             PAC-Bayes KL term.
+        device: where to compute (``'cpu'``, ``'cuda'``, ``'cuda:N'``, ``'auto'``); a copy of the model and the
+            data are moved there. Default: the model's device.
         **settings: the measure's own settings and ``examples``, ``test_examples``, ``chunk_size``.
     """
     from .compute import compute_measures
@@ -118,7 +120,8 @@ def measure(name: str, model: Any, data: Any, targets: Any = None, *, seed: int 
     train = (data, targets) if targets is not None else data
     held_out = (test, test_targets) if test_targets is not None else test
     details: dict[str, MeasureValue] = {}
-    compute_measures(model, train, held_out, [reg], table, seed, init_state=init_state, loss=loss, details=details)
+    compute_measures(model, train, held_out, [reg], table, seed, init_state=init_state, loss=loss, details=details,
+                     device=device)
     from .base import resolve_settings
 
     used = {**resolve_settings(reg, table), "seed": seed}
@@ -131,7 +134,8 @@ _DATA_PARAMS = [
     inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD),
     inspect.Parameter("targets", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
 ]
-_CALL_PARAMS = [("seed", 0), ("test", None), ("test_targets", None), ("loss", None), ("init_state", None)]
+_CALL_PARAMS = [("seed", 0), ("test", None), ("test_targets", None), ("loss", None), ("init_state", None),
+                ("device", None)]
 
 
 def _doc(reg: str, py: str) -> str:
@@ -152,6 +156,7 @@ Args:
     seed: seeds every random draw.  test, test_targets: held-out examples, same forms.
     loss: ``'cross_entropy'`` or ``'mse'`` (default: from the targets' dtype).
     init_state: the model at initialisation (``nn.Module`` or ``state_dict``), or None.
+    device: where to compute (``'cpu'``, ``'cuda'``, ``'auto'``; default: the model's device).
 {chr(10).join(args)}
 
 Returns:

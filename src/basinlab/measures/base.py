@@ -48,6 +48,8 @@ class MeasureData:
         loss: ``'cross_entropy'`` or ``'mse'`` (``F.mse_loss``, mean over all elements).
         init_state: the model's ``state_dict`` at initialisation (distance from init, PAC-Bayes KL), or ``None``.
         landscape: label written to the ``measures`` table, e.g. ``'train:2000'``.
+        device: where the passes over the data run (``'cpu'``, ``'cuda'``, a ``torch.device``); None = the
+            model's device. The model copy and the data are moved there.
     """
 
     inputs: Any
@@ -57,6 +59,7 @@ class MeasureData:
     loss: str = "cross_entropy"
     init_state: Mapping[str, Any] | None = None
     landscape: str = ""
+    device: Any = None
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:

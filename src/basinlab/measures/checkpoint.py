@@ -145,7 +145,7 @@ def measure_checkpoint(
             start = time.perf_counter()
             details: dict[str, Any] = {}
             out = compute_measures(model, train, test, [name], settings, seed, init_state=init_state,
-                                   landscape=label, loss=loss, details=details)
+                                   landscape=label, loss=loss, details=details, device=device or "cpu")
             seconds = time.perf_counter() - start
             rows.extend({**r, "seconds": seconds, "reason": str(details[r["measure"]].details.get("reason", ""))}
                         for r in out)

@@ -75,9 +75,11 @@ def _tensors(data: Any, what: str) -> tuple[Any, Any]:
 
 
 def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = None,
-                 init_state: Mapping[str, Any] | None = None, landscape: str | None = None) -> MeasureData:
+                 init_state: Mapping[str, Any] | None = None, landscape: str | None = None,
+                 device: Any = None) -> MeasureData:
     """:class:`MeasureData` from any data form of :func:`basinlab.data.as_tensors`; loss inferred from the targets'
-    dtype (float → ``'mse'``) unless given; landscape defaults to ``'train:<N>'``."""
+    dtype (float → ``'mse'``) unless given; landscape defaults to ``'train:<N>'``; ``device`` (``'cpu'``,
+    ``'cuda'``, ``'auto'``; None = the model's) is where the measures compute."""
     x, y = _tensors(train_data, "data")
     tx, ty = _tensors(test_data, "test data")
     if loss is None:
@@ -87,7 +89,12 @@ def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = N
 
         classes = int(getattr(train_data, "num_classes", 0) or int(y.max()) + 1)
         y = F.one_hot(y.long(), classes).float()
-    return MeasureData(x, y, tx, ty, loss=loss, init_state=init_state, landscape=landscape or f"train:{len(x)}")
+    if device is not None:
+        from ..runtime import resolve_device
+
+        device = resolve_device(device)
+    return MeasureData(x, y, tx, ty, loss=loss, init_state=init_state, landscape=landscape or f"train:{len(x)}",
+                       device=device)
 
 
 NONFINITE_REASON = "the weights are not finite (NaN or Inf): no measure is defined"
@@ -102,20 +109,21 @@ def _finite_weights(model: Any) -> bool:
 def compute_measures(
     model: Any, train_data: Any, test_data: Any, names: str | Iterable[str] | None, settings: Mapping[str, Any] | None,
     seed: int, *, init_state: Mapping[str, Any] | None = None, landscape: str | None = None, loss: str | None = None,
-    details: dict[str, MeasureValue] | None = None,
+    details: dict[str, MeasureValue] | None = None, device: Any = None,
 ) -> list[dict[str, Any]]:
     """Compute measures ``names`` of ``model`` and return ``measures``-table rows.
 
     Each row: ``measure`` (output name, e.g. ``'sam_avg'``), ``value``, ``stderr`` (NaN if exact),
     ``landscape`` and ``settings`` (JSON of that measure's resolved settings and the seed). The runner adds
     ``model_id`` and ``epoch``. ``details``, if given, is filled with the full :class:`MeasureValue` per row.
+    ``device``: where to compute (a copy of the model and the data are moved there; default: the model's device).
     A model with a NaN or Inf weight gets NaN for every measure (``details[...].details['reason']`` says why),
     never a number computed from them.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"measure seed must be an integer; got {seed!r}")
     resolved = validate_measure_settings(names, settings)
-    data = measure_data(train_data, test_data, loss=loss, init_state=init_state, landscape=landscape)
+    data = measure_data(train_data, test_data, loss=loss, init_state=init_state, landscape=landscape, device=device)
     variants: list[tuple[str, Any]] = [("", model)]
     factors = list((settings or {}).get("reparam_factors", []))
     if factors:
@@ -145,7 +153,8 @@ def compute_measures(
 
 def run_measures(model: Any, data: Any, settings: Mapping[str, Any] | None, *, loss: str | None = None,
                  landscape: str | None = None, test_data: Any = None, seed: int | None = None,
-                 init_state: Mapping[str, Any] | None = None, data_dir: Any = None) -> list[dict[str, Any]]:
+                 init_state: Mapping[str, Any] | None = None, data_dir: Any = None,
+                 device: Any = None) -> list[dict[str, Any]]:
     """The runner's entry point: a spec's whole ``[measures]`` table as ``settings``.
 
     ``settings['names']`` (default ``'all'``) picks the measures and ``settings['seed']`` (default 0) seeds them
@@ -162,4 +171,4 @@ def run_measures(model: Any, data: Any, settings: Mapping[str, Any] | None, *, l
                                  data_dir=data_dir)
     run_seed = table.get("seed", 0) if seed is None else seed
     return compute_measures(model, data, test_data, names, table, run_seed, init_state=init_state,
-                            landscape=landscape, loss=loss)
+                            landscape=landscape, loss=loss, device=device)

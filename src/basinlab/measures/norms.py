@@ -45,7 +45,7 @@ def path_norm(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     """sqrt(Σ_k f_{θ²}(1)_k) — see the module docstring; ``input_shape`` excludes the batch dimension."""
     from .reparam import fold_batchnorm
 
-    net = fold_batchnorm(model).double().eval()
+    net = fold_batchnorm(model).to("cpu", torch.float64).eval()  # exact and cheap: on the CPU
     squared = {n: p.detach() ** 2 for n, p in net.named_parameters()}
     with torch.no_grad():
         out = functional_call(net, (squared, dict(net.named_buffers())),
@@ -66,6 +66,7 @@ def norms(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) ->
         missing = sorted(set(params) - set(data.init_state))
         if missing:
             raise ConfigError(f"init_state lacks parameter(s) {missing}; pass the model's state_dict at initialisation")
-        dist2 = sum(float(torch.sum((p.detach().double() - data.init_state[n].double()) ** 2)) for n, p in params.items())
+        dist2 = sum(float(torch.sum((p.detach().cpu().double() - data.init_state[n].cpu().double()) ** 2))
+                    for n, p in params.items())
         rows["dist_init"] = MeasureValue(math.sqrt(dist2))
     return rows

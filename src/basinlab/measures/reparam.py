@@ -67,14 +67,14 @@ def reparameterize_per_neuron(model: nn.Module, layer: int, scales: torch.Tensor
     if scales.numel() != units or not bool(torch.all(scales > 0)):
         raise ConfigError(f"reparameterisation scales must be {units} positive numbers (one per unit); got {scales.numel()}")
     with torch.no_grad():
-        s = scales.to(first.weight.dtype)
+        s = scales.to(first.weight)  # the layer's dtype and device
         first.weight.mul_(s.reshape(-1, *([1] * (first.weight.dim() - 1))))
         if first.bias is not None:
             first.bias.mul_(s)
         fan_in = second.weight.shape[1]
         if fan_in % units:
             raise ConfigError(f"next layer reads {fan_in} inputs, not a multiple of the {units} rescaled units")
-        per_unit = s.repeat_interleave(fan_in // units).to(second.weight.dtype)  # conv -> flatten -> linear
+        per_unit = s.repeat_interleave(fan_in // units).to(second.weight)  # conv -> flatten -> linear
         second.weight.div_(per_unit.reshape(1, -1, *([1] * (second.weight.dim() - 2))))
     return nn.Sequential(*leaves)
 
@@ -132,8 +132,8 @@ def check_function_preserved(model_a: nn.Module, model_b: nn.Module, inputs: tor
                              dtype: torch.dtype = torch.float64) -> FunctionCheck:
     """Compare eval-mode outputs of two models on ``inputs`` (computed in ``dtype``; float64 by default)."""
     with torch.no_grad():
-        a = copy.deepcopy(model_a).to(dtype).eval()(inputs.to(dtype))
-        b = copy.deepcopy(model_b).to(dtype).eval()(inputs.to(dtype))
+        a = copy.deepcopy(model_a).to("cpu", dtype).eval()(inputs.to("cpu", dtype))
+        b = copy.deepcopy(model_b).to("cpu", dtype).eval()(inputs.to("cpu", dtype))
     diff = float((a - b).abs().max())
     agree = float((a.argmax(-1) == b.argmax(-1)).double().mean())
     return FunctionCheck(diff <= atol, diff, agree)

@@ -30,7 +30,7 @@ def volume(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) -
     result = measure_volume(
         model, data.inputs[:limit], data.targets[:limit], thresholds=(settings["threshold"],),
         directions=settings["directions"], seed=seed, loss=data.loss, filter_normalize=settings["filter_normalize"],
-        normalization=settings["normalization"],
+        normalization=settings["normalization"], device=data.device,
     )
     return {"volume": volume_value(result, seed)}
 
