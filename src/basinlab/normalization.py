@@ -1,4 +1,4 @@
-"""Direction-normalisation modes of the volume engine, importable without torch (specs and the CLI check them).
+"""Direction-normalisation and direction-draw modes of the volume engine, importable without torch (specs and the CLI check them).
 
 How a raw Gaussian direction P is scaled into Q = P ∘ F (docs/engine.md, "Direction normalisation"):
 
@@ -9,3 +9,8 @@ How a raw Gaussian direction P is scaled into Q = P ∘ F (docs/engine.md, "Dire
 """
 
 NORMALIZATIONS = ("rows", "rows_biases", "elementwise", "none")
+
+# How the first layer's Gaussian is drawn (docs/engine.md, "Row-space directions"): ``explicit`` draws every entry of P;
+# ``rowspace`` draws only what the loss can see (the first layer's component in the data's row space, plus the norm
+# of the rest from a χ²): exact in distribution, its own seed stream, for landscapes with fewer rows than inputs.
+DIRECTION_DRAWS = ("explicit", "rowspace")

@@ -44,3 +44,16 @@ def cnn_problem():
         nn.Flatten(), nn.Linear(16, 2),
     )
     return _train(model, x, y, steps=200), x, y
+
+
+@pytest.fixture(scope="module")
+def small_problem():
+    """Flatten-64-16-3 ReLU MLP trained to cross-entropy < 0.01 on 24 random 1x8x8 images: (model, x, y)."""
+    torch.manual_seed(3)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(24, 1, 8, 8, generator=g)
+    y = torch.arange(24) % 3
+    model = _train(nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3)), x, y)
+    with torch.no_grad():
+        assert nn.functional.cross_entropy(model(x), y).item() < 0.01
+    return model, x, y

@@ -34,6 +34,10 @@ def volume(
              "layer-wise rescaling), elementwise (every parameter by |θ0|; invariant to every positive rescaling), "
              "none. Overrides --no-filter-norm.")] = None,
     factory: Factory = None,
+    direction_draw: Annotated[str, typer.Option(
+        "--direction-draw", help="explicit (default): every Gaussian of every direction drawn; rowspace: the first "
+        "Linear's Gaussian drawn only in the data's row space (same radius distribution, its own seed stream, much "
+        "faster when the landscape has fewer rows than inputs; needs fewer rows than inputs).")] = "explicit",
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
@@ -47,13 +51,16 @@ def volume(
     from basinlab.cli._options import frame_records, write_json
     from basinlab.cli._progress import configure, interruptible
     from basinlab.cli._tables import make_console, print_volume_summary
-    from basinlab.errors import check_at_least, check_input_dir, check_output_file
+    from basinlab.errors import check_at_least, check_input_dir, check_output_file, describe_choices, expect
     from basinlab.measures.checkpoint import checkpoint_volume
+    from basinlab.normalization import DIRECTION_DRAWS
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads, resolve_device
 
     resolve_device(device)
     check_at_least(data_seed, 0, "--data-seed")
+    expect(direction_draw in DIRECTION_DRAWS,
+           f"--direction-draw {direction_draw!r} is unknown; use {describe_choices(DIRECTION_DRAWS)}")
     check_input_dir(data_dir, "--data-dir")
     target = out or Path(str(checkpoint).removesuffix(".safetensors").removesuffix(".json") + ".volume.safetensors")
     check_output_file(target, "--out")
@@ -66,6 +73,7 @@ def volume(
             checkpoint, landscape, thresholds=thresholds, threshold_kind=threshold_kind, directions=directions, seed=seed, data_seed=data_seed,
             rtol=rtol, normalization=normalization, filter_normalize=not no_filter_norm, data_dir=data_dir,
             device=device, factory=factory, progress=lambda done, total, _what: bar.update(done, total),
+            direction_draw=direction_draw,
         )
     result.save(target)
     if json_path is not None:

@@ -139,6 +139,8 @@ def plan(spec: ExperimentSpec) -> Plan:
                 "seed": vol.seed, "batch_directions": vol.batch_directions}
     if vol.normalization is not None:  # only when set, so the task ids of specs without it stay as they were
         settings["normalization"] = vol.normalization
+    if vol.direction_draw != "explicit":  # likewise only when not the default
+        settings["direction_draw"] = vol.direction_draw
     if vol.accuracy_thresholds:  # likewise only when set
         settings["accuracy_thresholds"] = list(vol.accuracy_thresholds)
     measures = {k: v for k, v in spec.measures}

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..data.dataset import ACCEPTED_DATASETS, DATASET_NAMES
 from ..errors import ConfigError, check_name, describe_choices
-from ..normalization import NORMALIZATIONS
+from ..normalization import DIRECTION_DRAWS, NORMALIZATIONS
 from ..usercode import check_reference, is_reference
 from ._check import Table, check_float, check_int, deep_merge, join
 from .spec_train import Variant, parse_variants, train_config_kwargs
@@ -65,6 +65,7 @@ class VolumeSettings:
     rtol: float = 1e-4
     filter_normalize: bool = True
     normalization: str | None = None                   # overrides filter_normalize; see measure_volume
+    direction_draw: str = "explicit"                   # 'explicit' | 'rowspace' (N < input width); see measure_volume
     max_coefficient: float | None = None
     batch_directions: int | None = None
     seed: int = 0
@@ -324,7 +325,7 @@ def _model(root: Table) -> ModelSection:
 
 def _volume(root: Table) -> VolumeSettings:
     keys = ("enabled", "thresholds", "directions", "rtol", "filter_normalize", "normalization", "max_coefficient",
-            "batch_directions",
+            "batch_directions", "direction_draw",
             "seed", "landscapes", "extra_landscapes", "epochs", "accuracy_thresholds")
     v = root.table("volume", keys)
     accuracy = tuple(check_float(x, join("volume.accuracy_thresholds", i), lo=0.0, hi=1.0, lo_open=True)
@@ -353,6 +354,7 @@ def _volume(root: Table) -> VolumeSettings:
         enabled=v.bool("enabled", True), thresholds=thresholds, directions=v.int("directions", 500, lo=1),
         rtol=v.float("rtol", 1e-4, lo=1e-12, hi=0.1), filter_normalize=v.bool("filter_normalize", True),
         normalization=v.str("normalization", None, choices=NORMALIZATIONS),
+        direction_draw=v.str("direction_draw", "explicit", choices=DIRECTION_DRAWS),
         max_coefficient=v.float("max_coefficient", None, lo=0.0, lo_open=True, none_ok=True),
         batch_directions=v.int("batch_directions", None, lo=1, none_ok=True), seed=v.int("seed", 0, lo=0),
         landscapes=land, extra_landscapes=tuple(extras), epochs=v.str("epochs", "final", choices=EPOCH_CHOICES),

@@ -130,6 +130,8 @@ def volume_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -
                               "device": device}
     if s.get("normalization") is not None:
         kwargs["normalization"] = s["normalization"]
+    if s.get("direction_draw") is not None:
+        kwargs["direction_draw"] = s["direction_draw"]
     if s.get("max_coefficient") is not None:
         kwargs["max_coefficient"] = s["max_coefficient"]
     if s.get("batch_directions") is not None:

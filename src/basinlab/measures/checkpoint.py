@@ -161,6 +161,7 @@ def checkpoint_volume(
     directions: int = 500, seed: int = 0, data_seed: int | None = None, rtol: float = 1e-4,
     normalization: str | None = None, filter_normalize: bool = True, data_dir: str | Path | None = None,
     device: str | None = None, progress: Progress | None = None, factory: str | None = None,
+    direction_draw: str = "explicit",
 ) -> VolumeResult:
     """Basin volume of checkpoint ``path`` in nested ``landscape`` s (default: its own training set), with the loss
     it was trained with; see :func:`basinlab.volume.measure_volume` for the other arguments.
@@ -180,5 +181,5 @@ def checkpoint_volume(
     return measure_volume(
         model, data.inputs, prepare_targets(data.targets, loss, data.num_classes), thresholds=tuple(thresholds),
         threshold_kind=threshold_kind, directions=directions, seed=seed, loss=loss, filter_normalize=filter_normalize, normalization=normalization,
-        rtol=rtol, landscapes=counts, device=device, progress=report or False,
+        rtol=rtol, landscapes=counts, device=device, progress=report or False, direction_draw=direction_draw,
     )

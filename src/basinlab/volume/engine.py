@@ -16,6 +16,7 @@ import logging
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from ..landscape.evaluator import DEFAULT_MEMORY_BUDGET, RayEvaluator
 from ..landscape.losses import resolve_loss, zero_one_error
 from ..runtime import resolve_device
 from .directions import direction_seed, draw_directions, random_direction, resolve_normalization
+from .directions_rowspace import check_direction_draw, rowspace_problem
 from .result import VolumeResult
 from .search import crossing_search
 from .validate import check_arguments, error_level
@@ -68,6 +70,7 @@ class EngineSettings:
     progress: bool | Callable[[int, int], None]  # True: INFO log lines; a callable: progress(done, total)
     general_path: bool
     loss_name: str
+    direction_draw: str = "explicit"  # 'explicit' | 'rowspace' (directions_rowspace.py)
 
 
 def measure_volume(
@@ -92,6 +95,7 @@ def measure_volume(
     nonnegative_loss: bool | None = None,
     general_path: bool = False,
     threshold_kind: str = "loss",
+    direction_draw: str = "explicit",
 ) -> VolumeResult:
     """Monte Carlo basin volume of the minimum θ0 = ``model``'s parameters (docs/method.md §1).
 
@@ -132,6 +136,13 @@ def measure_volume(
             level, i.e. the error rate ``1 − accuracy`` exceeds ``1 − level``; ``loss`` is then not used, the
             predicted class is ``argmax`` of the outputs, and the result's ``centre_loss`` holds the centre's error
             rate). Same engine, ladders and guarantees.
+        direction_draw: ``'explicit'`` (default: every entry of every P drawn, direction k reproducible by
+            :func:`random_direction`) or ``'rowspace'``: the first Linear's Gaussian drawn only in the row space of
+            the data it sees, plus a χ² for the rest of ‖P‖ — radii exactly in the explicit distribution, its own seed
+            stream (the same seed gives other directions, deterministically), far fewer Gaussians when N ≪ d. Needs
+            an ``nn.Sequential`` whose first layer with parameters is ``nn.Linear``, fewer rows (largest landscape)
+            than its inputs, and a normalization other than ``'elementwise'``; else a ConfigError. See docs/engine.md,
+            "Row-space directions".
 
     Precision: the model runs in its parameter dtype (float32 models in float32); per-sample losses are summed
     in float64. Returns a :class:`VolumeResult`.
@@ -155,7 +166,7 @@ def measure_volume(
         max_coefficient=float(max_coefficient), scan_points=int(scan_points), batch_directions=batch_directions,
         memory_budget=int(memory_budget), tau_exit=EXIT_FACTOR * max(levels) if nonneg and max(levels) > 0 else None,
         progress=progress if callable(progress) else bool(progress), general_path=bool(general_path),
-        loss_name=loss if isinstance(loss, str) else "callable",
+        loss_name=loss if isinstance(loss, str) else "callable", direction_draw=check_direction_draw(direction_draw),
     )
     first = next(model.parameters())
     dev = first.device if device is None else resolve_device(device)
@@ -186,7 +197,12 @@ def _batch_size(settings: EngineSettings, ev: RayEvaluator) -> int:
 def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settings: EngineSettings) -> VolumeResult:
     s = settings
     sizes = list(s.sizes)
+    n_params = sum(p.numel() for p in model.parameters())
+    draw = partial(draw_directions, model, normalization=s.normalization)
     try:
+        if s.direction_draw == "rowspace":  # the same losses along every ray, on the reduced problem
+            problem = rowspace_problem(model, x, s.normalization)
+            model, x, draw = problem.model, problem.inputs, problem.draw
         ev = RayEvaluator(
             model, x, y, loss_fn, sizes, tau_exit=s.tau_exit, memory_budget=s.memory_budget, general=s.general_path
         )
@@ -212,7 +228,7 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
     batch = _batch_size(s, ev)
     nonfinite = 0
     k0 = 0
-    stream = draw_directions(model, seeds, normalization=s.normalization)
+    stream = draw(seeds)
     while k0 < n_dirs:
         # the first batch is a single pilot direction so later batches start from its crossings
         size = 1 if k0 == 0 and batch > 1 and n_dirs > 1 else min(batch, n_dirs - k0)
@@ -242,9 +258,10 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
     return VolumeResult(
         radii=radii, censored=censored, seeds=np.array(seeds, dtype=np.int64), thresholds=np.array(s.thresholds),
         landscapes=np.array(sizes, dtype=np.int64), centre_loss=centre, norms=norms,
-        n_params=sum(p.numel() for p in model.parameters()), filter_normalize=s.normalization != "none",
+        n_params=n_params, filter_normalize=s.normalization != "none",
         normalization=s.normalization, rtol=s.rtol, max_coefficient=s.max_coefficient, scan_points=s.scan_points,
         loss=s.loss_name, counts=counts, threshold_kind=s.threshold_kind,
+        direction_draw=s.direction_draw,
     )
 
 

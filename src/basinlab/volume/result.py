@@ -51,6 +51,9 @@ class VolumeResult:
         threshold_kind: ``'loss'`` (thresholds are losses τ) or ``'accuracy'`` (thresholds are training-accuracy
             levels; a ray leaves the basin where accuracy falls below the level; ``centre_loss`` holds the centre's
             error rate 1 − accuracy).
+        direction_draw: ``'explicit'`` (every entry of P drawn; direction k is ``random_direction(model, seeds[k])``) or
+            ``'rowspace'`` (the first layer drawn in the data's row space: same distribution, its own stream; the
+            directions are not rebuildable, see :mod:`basinlab.volume.directions_rowspace`).
     """
 
     radii: np.ndarray
@@ -69,6 +72,7 @@ class VolumeResult:
     loss: str = "cross_entropy"
     counts: dict[str, Any] = field(default_factory=dict)
     threshold_kind: str = "loss"
+    direction_draw: str = "explicit"
 
     def _level(self, ti: int) -> float:
         """The crossing level on the evaluated quantity: τ for loss thresholds, the error rate ``1 − level`` for
@@ -211,7 +215,7 @@ class VolumeResult:
             "normalization": str(self.normalization),
             "rtol": float(self.rtol), "max_coefficient": float(self.max_coefficient),
             "scan_points": int(self.scan_points), "loss": str(self.loss), "counts": self.counts,
-            "threshold_kind": str(self.threshold_kind),
+            "threshold_kind": str(self.threshold_kind), "direction_draw": str(self.direction_draw),
         }
 
     def _arrays(self) -> dict[str, np.ndarray]:
@@ -271,4 +275,5 @@ class VolumeResult:
             normalization=str(m.get("normalization", "rows" if m["filter_normalize"] else "none")),
             rtol=float(m["rtol"]), max_coefficient=float(m["max_coefficient"]), scan_points=int(m["scan_points"]),
             loss=str(m["loss"]), counts=dict(m["counts"]), threshold_kind=str(m.get("threshold_kind", "loss")),
+            direction_draw=str(m.get("direction_draw", "explicit")),
         )

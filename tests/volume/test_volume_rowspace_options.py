@@ -1,0 +1,71 @@
+"""``direction_draw`` reaches the engine from the spec (``[volume] direction_draw``) and the CLI (``basinlab volume
+--direction-draw``), and bad values are one-line errors naming the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from basinlab.errors import ConfigError
+from basinlab.experiments import load_spec, plan
+
+BASE = """
+name = "t"
+[dataset]
+name = "swiss-roll"
+sizes = [10, 20]
+[train]
+epochs = 5
+"""
+
+
+def test_spec_direction_draw_reaches_the_volume_tasks_only_when_set():
+    plain, _ = load_spec(BASE)
+    chosen, _ = load_spec(BASE + '[volume]\ndirection_draw = "rowspace"\n')
+    assert plain.volume.direction_draw == "explicit" and chosen.volume.direction_draw == "rowspace"
+    settings = [t.inputs["settings"] for t in plan(chosen).tasks if t.kind == "volume"]
+    assert settings and all(s["direction_draw"] == "rowspace" for s in settings)
+    # the default leaves the task settings (and so the task ids of existing specs) as they were
+    assert all("direction_draw" not in t.inputs["settings"] for t in plan(plain).tasks if t.kind == "volume")
+    with pytest.raises(ConfigError, match=r"^volume\.direction_draw: 'fast' is not allowed; use .*'rowspace'"):
+        load_spec(BASE + '[volume]\ndirection_draw = "fast"\n')
+
+
+@pytest.fixture(scope="module")
+def digits_40(tmp_path_factory):
+    """An MLP 64-16-10 checkpoint trained briefly on 40 digits (fewer rows than inputs)."""
+    import torch
+
+    from basinlab.data import DatasetSpec, make_dataset
+    from basinlab.models import ModelSpec, build_model
+    from basinlab.train import save_checkpoint
+
+    spec = DatasetSpec("digits", size=40, seed=0)
+    data = make_dataset(spec)
+    model = build_model(ModelSpec("mlp", data.input_shape, data.num_classes, hidden=(16,)), seed=0)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.01)
+    for _ in range(150):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(data.inputs), data.targets).backward()
+        opt.step()
+    root = tmp_path_factory.mktemp("ck")
+    save_checkpoint(root / "digits", model, {"dataset_spec": spec, "train_config": {"loss": "cross_entropy"}})
+    return root
+
+
+def test_cli_direction_draw(digits_40):
+    from typer.testing import CliRunner
+
+    from basinlab.cli.app import app
+    from basinlab.volume import VolumeResult
+
+    out = digits_40 / "rowspace.volume.safetensors"
+    run = CliRunner().invoke(app, ["volume", str(digits_40 / "digits"), "--directions", "4", "--direction-draw",
+                                   "rowspace", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    result = VolumeResult.load(out)
+    assert result.direction_draw == "rowspace" and (result.radii > 0).all()
+    bad = CliRunner().invoke(app, ["volume", str(digits_40 / "digits"), "--directions", "4", "--direction-draw", "fast"])
+    assert bad.exit_code != 0 and "--direction-draw 'fast' is unknown; use 'explicit' or 'rowspace'" in str(bad.exception)
+    wide = CliRunner().invoke(app, ["volume", str(digits_40 / "digits"), "--directions", "4", "--direction-draw",
+                                    "rowspace", "--landscape", "digits:100", "--out", str(digits_40 / "w.safetensors")])
+    assert wide.exit_code != 0 and "got 100 rows and 64 inputs" in str(wide.exception)
