@@ -84,6 +84,7 @@ def test_batch_gap_pairs_seeds_and_gives_a_t_interval():
     assert (out.loc[2000, "lo"], out.loc[2000, "hi"]) == pytest.approx((2.0 - half, 2.0 + half))
     assert out.loc[60000, "gap_points"] == pytest.approx(0.0, abs=1e-9)
     assert out.loc[2000, "paper_points"] == 1.6 and bool(out.loc[2000, "equal_loss"])
+    assert (out.loc[2000, "small_loss_min"], out.loc[2000, "large_loss_max"]) == (0.005, 0.008)  # both arms' losses
     unequal = batch_size_gap(_batch_models((0.005, 0.3)), stop_loss=0.01)
     assert not unequal["equal_loss"].any()  # the large batch did not reach the stop loss: flagged, not hidden
     with pytest.raises(ConfigError, match="at least two batch sizes"):

@@ -47,6 +47,22 @@ def test_reparam_table_marks_what_moves():
     assert reparam_table(measures[~measures.measure.str.contains("@")]).empty
 
 
+def test_reparam_table_puts_the_function_check_first():
+    measures, _ = _tables(n=2)
+    check = [{"model_id": m, "epoch": -1, "measure": f"{name}@a={a:g}", "value": value, "landscape": "t"}
+             for m in ("m0", "m1") for a in (10.0, 100.0)
+             for name, value in (("max_output_change", 2e-6 if m == "m0" else 3e-5), ("prediction_agreement", 1.0))]
+    out = reparam_table(pd.concat([measures, pd.DataFrame(check)], ignore_index=True))
+    assert list(out["measure"][:2]) == ["max_output_change", "prediction_agreement"]
+    rows = out.set_index("measure")
+    assert rows.loc["max_output_change", "a=1"] == 0.0 and rows.loc["max_output_change", "a=100"] == 3e-5  # worst
+    assert rows.loc["max_output_change", "invariant"] == "exact" and rows.loc["prediction_agreement", "invariant"] == "exact"
+    moved = pd.DataFrame(check).assign(value=lambda f: np.where(f.measure.str.startswith("pred"), 0.99, 0.5))
+    rows = reparam_table(pd.concat([measures, moved], ignore_index=True)).set_index("measure")
+    assert rows.loc["max_output_change", "invariant"] == "no" and rows.loc["prediction_agreement", "invariant"] == "no"
+    assert rows.loc["prediction_agreement", "a=10"] == 0.99
+
+
 def test_report_section_renders_tables_and_figures(tmp_path):
     import matplotlib
 

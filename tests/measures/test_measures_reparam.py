@@ -134,5 +134,8 @@ def test_reparam_factors_setting_adds_rescaled_rows(trained_mlp, blobs):
     assert set(by) >= {"hessian_top", "hessian_top@a=10", "norm_path@a=10"}
     assert by["hessian_top@a=10"] > 10 * by["hessian_top"]
     assert by["norm_path@a=10"] == pytest.approx(by["norm_path"], rel=1e-6)
+    # the function check: outputs of the rescaled float32 network equal the original's to float32 rounding
+    assert 0.0 <= by["max_output_change@a=10"] < 1e-4 and by["prediction_agreement@a=10"] == 1.0
+    assert "max_output_change" not in by  # only rescaled networks are compared
     with pytest.raises(ConfigError, match="reparam_factors must be a list of positive numbers"):
         compute_measures(model, (x, y), None, ["norms"], {"reparam_factors": [0.0]}, seed=0)

@@ -31,7 +31,8 @@ def batch_size_gap(models: pd.DataFrame, *, stop_loss: float | None = None,
                    confidence: float = 0.95) -> pd.DataFrame:
     """One row per training size: ``small_batch``, ``large_batch``, ``small_acc``, ``large_acc`` (means),
     ``gap_points`` (mean paired difference, points), ``lo``/``hi`` (its t interval; NaN with one pair),
-    ``n_pairs``, ``small_loss_max``/``large_loss_max`` (largest final training loss per arm), ``equal_loss``
+    ``n_pairs``, ``small_loss_min``/``small_loss_max``/``large_loss_min``/``large_loss_max`` (range of the final
+    training losses per arm, so their equality shows), ``equal_loss``
     (all ≤ ``stop_loss``; None without it) and ``paper_points`` (the preprint's MNIST figure, NaN if none)."""
     need = ("train_size", "batch_size", "test_acc", "train_loss", "model_seed", "data_seed")
     missing = [c for c in need if c not in models.columns]
@@ -61,8 +62,9 @@ def batch_size_gap(models: pd.DataFrame, *, stop_loss: float | None = None,
         equal = None if stop_loss is None else bool(max(s_loss, l_loss) <= stop_loss)
         out.append({"train_size": int(size), "small_batch": int(small), "large_batch": 0 if large == big else int(large),
                     "small_acc": float(s["test_acc"].mean()), "large_acc": float(lg["test_acc"].mean()),
-                    "gap_points": mean, "lo": lo, "hi": hi, "n_pairs": n, "small_loss_max": s_loss,
-                    "large_loss_max": l_loss, "equal_loss": equal,
+                    "gap_points": mean, "lo": lo, "hi": hi, "n_pairs": n,
+                    "small_loss_min": float(s["train_loss"].min()), "small_loss_max": s_loss,
+                    "large_loss_min": float(lg["train_loss"].min()), "large_loss_max": l_loss, "equal_loss": equal,
                     "paper_points": PAPER_BATCH_GAP.get(int(size), math.nan)})
     return pd.DataFrame(out)
 

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .measures import correlation_table
 
-__all__ = ["PAPER_HEAD_TO_HEAD", "head_to_head_table", "reparam_table", "INVARIANCE_RTOL", "LOOSE_RTOL", "varied_columns"]
+__all__ = ["PAPER_HEAD_TO_HEAD", "head_to_head_table", "reparam_table", "INVARIANCE_RTOL", "LOOSE_RTOL", "varied_columns",
+           "FUNCTION_ATOL"]
 
 # dataset -> our measure -> (the preprint's coefficient, its p-value); NaN where the abstract gives none
 PAPER_HEAD_TO_HEAD: dict[str, dict[str, tuple[float, float]]] = {
@@ -54,11 +55,19 @@ def head_to_head_table(measures: pd.DataFrame, models: pd.DataFrame, dataset: st
     return out.iloc[np.argsort(-order, kind="stable")].reset_index(drop=True)
 
 
+# rows of the function check (measures.compute): their value for the original network, and the largest |Δ output|
+# (float64 evaluation of float32 weights: the rescaled weights are rounded once) still called "same function"
+FUNCTION_BASE = {"max_output_change": 0.0, "prediction_agreement": 1.0}
+FUNCTION_ATOL = 1e-4
+
+
 def reparam_table(measures: pd.DataFrame, rtol: float = INVARIANCE_RTOL) -> pd.DataFrame:
     """Every measure at a = 1 and after each rescaling ``@a=<a>``, averaged over models (final epoch): columns
     ``measure``, ``a=1``, ``a=<a>`` …, ``max_ratio`` (largest |rescaled / original| over models and factors),
     ``max_rel_change`` and ``invariant``: ``'exact'`` (every relative change ≤ ``rtol``), ``'to 1e-3'`` (≤
-    :data:`LOOSE_RTOL`) or ``'no'``. Empty without rescaled rows."""
+    :data:`LOOSE_RTOL`) or ``'no'``. The function check comes first: ``max_output_change`` (max |Δ output|, largest
+    over models; ``'exact'`` when ≤ :data:`FUNCTION_ATOL`) and ``prediction_agreement`` (smallest over models;
+    ``'exact'`` when 1). Empty without rescaled rows."""
     rows = measures[measures["epoch"] == -1] if "epoch" in measures.columns else measures
     names = rows["measure"].astype(str)
     scaled = rows[names.str.contains("@a=", regex=False)]
@@ -69,6 +78,9 @@ def reparam_table(measures: pd.DataFrame, rtol: float = INVARIANCE_RTOL) -> pd.D
     scaled = scaled.assign(base_measure=parts[0], factor=parts[1].astype(float))
     out = []
     for name, g in scaled.groupby("base_measure", sort=False):
+        if name in FUNCTION_BASE:
+            out.append(_function_row(name, g))
+            continue
         orig = np.array([base.get((m, name), np.nan) for m in g["model_id"]], dtype=float)
         new = g["value"].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,4 +97,22 @@ def reparam_table(measures: pd.DataFrame, rtol: float = INVARIANCE_RTOL) -> pd.D
         rec["invariant"] = ("exact" if np.all(change <= rtol) else f"to {LOOSE_RTOL:g}" if np.all(change <= LOOSE_RTOL)
                             else "no")
         out.append(rec)
-    return pd.DataFrame(out)
+    table = pd.DataFrame(out)
+    first = table["measure"].isin(list(FUNCTION_BASE)).to_numpy()
+    return pd.concat([table[first], table[~first]], ignore_index=True)
+
+
+def _function_row(name: str, g: pd.DataFrame) -> dict[str, object]:
+    """The reparam table's row of one function check: worst value over models per factor (NaN stays NaN)."""
+    worst = np.nanmax if name == "max_output_change" else np.nanmin
+    rec: dict[str, object] = {"measure": name, "a=1": FUNCTION_BASE[name]}
+    values = g["value"].to_numpy(float)
+    for a, ga in g.groupby("factor"):
+        v = ga["value"].to_numpy(float)
+        rec[f"a={a:g}"] = float(worst(v)) if np.isfinite(v).any() else math.nan
+    same = (values <= FUNCTION_ATOL) if name == "max_output_change" else (values == 1.0)
+    rec["max_ratio"] = math.nan
+    rec["max_rel_change"] = float(np.nanmax(values)) if name == "max_output_change" and np.isfinite(values).any() \
+        else math.nan
+    rec["invariant"] = "exact" if len(values) and bool(np.all(same)) else "no"
+    return rec

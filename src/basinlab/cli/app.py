@@ -35,7 +35,8 @@ def _no_flag_metavar() -> None:
 _no_flag_metavar()
 
 # Modules under basinlab.cli that define commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd", "claims_cmd", "export_cmd")
+COMMAND_MODULES = ("train_cmd", "volume_cmd", "measure_cmd", "run_cmd", "report_cmd", "claims_cmd", "export_cmd",
+                   "reparam_cmd")
 
 
 

@@ -131,7 +131,7 @@ def compute_measures(
 
         layer = int((settings or {}).get("reparam_layer", 0))
         variants += [(f"@a={float(a):g}", reparameterize(model, layer, float(a))) for a in factors]
-    rows = []
+    rows = [] if len(variants) == 1 else _function_check_rows(model, variants[1:], data, seed)
     for suffix, net in variants:
         finite = _finite_weights(net)
         for name in resolved:
@@ -148,6 +148,30 @@ def compute_measures(
                              "landscape": data.landscape, "settings": text})
                 if details is not None:
                     details[out_name + suffix] = mv
+    return rows
+
+
+# rows comparing each rescaled network's outputs with the original's (reparam_factors): the function is unchanged
+FUNCTION_CHECKS = ("max_output_change", "prediction_agreement")
+
+
+def _function_check_rows(model: Any, variants: list[tuple[str, Any]], data: MeasureData, seed: int) -> list[dict[str, Any]]:
+    """Per rescaled network ``(suffix, net)``: ``max_output_change<suffix>`` = max |f_a(x) − f(x)| over every
+    output of every landscape and held-out input (both networks evaluated in float64; the rescaled weights are
+    rounded to the model's dtype) and ``prediction_agreement<suffix>`` = fraction of inputs with the same argmax."""
+    import torch
+
+    from .reparam import check_function_preserved
+
+    x, tx = data.inputs, data.test_inputs
+    inputs = x if tx is None else torch.cat([x, tx.to(x.dtype)])
+    text = json.dumps({"inputs": int(inputs.shape[0]), "dtype": "float64", "seed": seed}, sort_keys=True)
+    rows = []
+    for suffix, net in variants:
+        check = check_function_preserved(model, net, inputs)
+        for name, value in zip(FUNCTION_CHECKS, (check.max_abs_diff, check.argmax_agreement), strict=True):
+            rows.append({"measure": name + suffix, "value": float(value), "stderr": math.nan,
+                         "landscape": data.landscape, "settings": text})
     return rows
 
 
