@@ -9,7 +9,7 @@ from basinlab.data.dataset import Dataset, DatasetSpec
 from basinlab.models import ModelSpec, build_model
 from basinlab.train import TrainConfig, train
 from basinlab.train.evaluate import batch_loss
-from basinlab.train.threads import exact_threads
+from basinlab.train.threads import aligned, exact_threads
 
 
 def images(n: int, seed: int = 0) -> Dataset:
@@ -89,3 +89,41 @@ def test_exact_threads_runs_other_operations_on_one_thread_and_restores():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+def test_aligned_copies_only_misaligned_or_strided_inputs():
+    buffer = torch.randn(50 * 200 + 8)
+    view = buffer[8:].view(50, 200)                 # starts 32 bytes into a 64-byte line
+    assert view.data_ptr() % 64 != 0
+    copy = aligned(view)
+    assert copy.data_ptr() % 64 == 0 and torch.equal(copy, view)
+    fresh = torch.randn(50, 200)
+    assert aligned(fresh) is fresh
+    strided = fresh.t()
+    assert aligned(strided).is_contiguous() and torch.equal(aligned(strided), strided)
+
+
+def test_training_on_a_misaligned_view_of_the_data_is_plain_autograd_on_one_thread(monkeypatch):
+    """A prefix of a larger image buffer (as nested datasets are) starts mid-line; training copies it to aligned
+    memory so its first layer is offered to every thread, and the bits stay the one-thread bits."""
+    from basinlab.train import threads
+
+    offered = []
+    probe = threads._probe
+    monkeypatch.setattr(threads, "_probe", lambda op, n, i, o, *a: offered.append((op, n, i)) or probe(op, n, i, o, *a))
+    data = images(400, seed=4)
+    buffer = torch.empty(data.inputs.numel() + 8)
+    view = buffer[8:].view_as(data.inputs)
+    view.copy_(data.inputs)
+    shifted = Dataset(view, data.targets, 10, data.spec)
+    config = TrainConfig(epochs=4, batch_size=None, seed=0)
+    reference = plain_one_thread(data, config, model(seed=5))
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        m = model(seed=5)
+        train(m, shifted, config)
+    finally:
+        torch.set_num_threads(previous)
+    assert all(torch.equal(a, b) for a, b in zip(reference, weights(m), strict=True))
+    assert ("forward", 400, 200) in offered and ("weight", 400, 200) in offered   # the first layer's GEMMs

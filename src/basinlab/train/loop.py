@@ -21,7 +21,7 @@ from .evaluate import batch_loss, evaluate, prepare_targets
 from .progress import ProgressCallback, RichProgress
 from .sam import SAM
 from .schedules import lr_at
-from .threads import exact_threads
+from .threads import aligned, exact_threads
 
 __all__ = ["TrainResult", "train", "make_optimizer"]
 
@@ -79,7 +79,7 @@ def _tensors(data: Any, what: str, loss: str, device: torch.device,
     num_classes = getattr(data, "num_classes", None) or num_classes
     if num_classes is None and y.dim() == 2:
         num_classes = int(y.shape[1])
-    x = x.to(device=device, dtype=torch.float32)
+    x = aligned(x.to(device=device, dtype=torch.float32))
     y = y if num_classes is None else _labels_fit(y, loss, int(num_classes), what)
     return x, y.to(device), None if num_classes is None else int(num_classes)
 

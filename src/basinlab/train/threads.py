@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["exact_threads", "MIN_PARALLEL_FLOPS"]
+__all__ = ["exact_threads", "aligned", "MIN_PARALLEL_FLOPS"]
 
 # GEMMs below this many floating-point operations run on one thread whatever the probe says: the threads' start-up
 # costs more than they save (a 60 × 784 × 256 forward is 24 MFLOP).
@@ -36,6 +36,16 @@ _verified: dict[tuple[Any, ...], bool] = {}
 
 def _aligned(*tensors: torch.Tensor) -> bool:
     return all(t.data_ptr() % _ALIGN == 0 for t in tensors)
+
+
+def aligned(t: torch.Tensor) -> torch.Tensor:
+    """``t`` if it is contiguous and starts on a 64-byte boundary, else a contiguous copy (torch allocates CPU
+    memory 64-byte aligned). Only such inputs qualify for the verified multi-threaded GEMMs: a dataset that is a
+    view into a larger buffer (e.g. a prefix of a file's images) often starts mid-line and would keep the first
+    layer, most of an MLP's work, on one thread."""
+    if t.device.type != "cpu" or (t.is_contiguous() and _aligned(t)):
+        return t
+    return t.clone(memory_format=torch.contiguous_format)
 
 
 def _probe(op: str, n: int, i: int, o: int, bias: bool, threads: int) -> bool:
