@@ -3,7 +3,7 @@
     python benchmarks/run_all.py            # each benchmark's default run
     python benchmarks/run_all.py --quick    # each benchmark's --quick run
 
-Calls ``main([...])`` of ``volume_speed.py``, ``training.py``, ``measures_speed.py``, ``runner.py`` and
+Calls ``main([...])`` of ``volume_speed.py``, ``rowspace_speed.py``, ``training.py``, ``measures_speed.py``, ``runner.py`` and
 ``end_to_end.py``.
 """
 
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("volume_speed.py", "training.py", "measures_speed.py", "runner.py", "end_to_end.py")
+BENCHMARKS = ("volume_speed.py", "rowspace_speed.py", "training.py", "measures_speed.py", "runner.py", "end_to_end.py")
 
 
 def _load(path: Path):
