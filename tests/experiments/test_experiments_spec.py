@@ -166,6 +166,18 @@ def test_volume_normalization_reaches_the_volume_tasks_only_when_set():
         load_spec(BASE + '[volume]\nnormalization = "filter"\n')
 
 
+def test_spec_direction_draw_reaches_the_volume_tasks_only_when_set():
+    plain, _ = load_spec(BASE)
+    chosen, _ = load_spec(BASE + '[volume]\ndirection_draw = "rowspace"\n')
+    assert plain.volume.direction_draw == "explicit" and chosen.volume.direction_draw == "rowspace"
+    settings = [t.inputs["settings"] for t in plan(chosen).tasks if t.kind == "volume"]
+    assert settings and all(s["direction_draw"] == "rowspace" for s in settings)
+    # the default leaves the task settings (and so the task ids of existing specs) as they were
+    assert all("direction_draw" not in t.inputs["settings"] for t in plan(plain).tasks if t.kind == "volume")
+    with pytest.raises(ConfigError, match=r"^volume\.direction_draw: 'fast' is not allowed; use .*'rowspace'"):
+        load_spec(BASE + '[volume]\ndirection_draw = "fast"\n')
+
+
 @pytest.mark.parametrize("text, message", [
     ('name = "t"\n[dataset]\nname = "swiss-roll"\noptions = { n_total = 100 }\nsizes = [500]\n',
      r"^dataset\.sizes: 500 examples asked, but the swiss-roll training split has 100; use counts up to 100"),

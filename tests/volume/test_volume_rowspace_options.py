@@ -1,33 +1,9 @@
-"""``direction_draw`` reaches the engine from the spec (``[volume] direction_draw``) and the CLI (``basinlab volume
---direction-draw``), and bad values are one-line errors naming the field."""
+"""``basinlab volume --direction-draw`` reaches the engine and bad values are one-line errors naming the flag (the
+spec's ``[volume] direction_draw``: tests/experiments/test_experiments_spec.py)."""
 
 from __future__ import annotations
 
 import pytest
-
-from basinlab.errors import ConfigError
-from basinlab.experiments import load_spec, plan
-
-BASE = """
-name = "t"
-[dataset]
-name = "swiss-roll"
-sizes = [10, 20]
-[train]
-epochs = 5
-"""
-
-
-def test_spec_direction_draw_reaches_the_volume_tasks_only_when_set():
-    plain, _ = load_spec(BASE)
-    chosen, _ = load_spec(BASE + '[volume]\ndirection_draw = "rowspace"\n')
-    assert plain.volume.direction_draw == "explicit" and chosen.volume.direction_draw == "rowspace"
-    settings = [t.inputs["settings"] for t in plan(chosen).tasks if t.kind == "volume"]
-    assert settings and all(s["direction_draw"] == "rowspace" for s in settings)
-    # the default leaves the task settings (and so the task ids of existing specs) as they were
-    assert all("direction_draw" not in t.inputs["settings"] for t in plan(plain).tasks if t.kind == "volume")
-    with pytest.raises(ConfigError, match=r"^volume\.direction_draw: 'fast' is not allowed; use .*'rowspace'"):
-        load_spec(BASE + '[volume]\ndirection_draw = "fast"\n')
 
 
 @pytest.fixture(scope="module")
