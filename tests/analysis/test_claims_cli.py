@@ -95,3 +95,19 @@ def test_report_refuses_a_threshold_the_run_did_not_measure(run_dir):
 
     with pytest.raises(ConfigError, match=r"--threshold -1 was not measured in .*; use one of 0\.01, 0\.1"):
         write_report(run_dir, threshold=-1.0, loss_slice=False)
+
+
+def test_claim_numbers_are_written_for_people(run_dir):
+    """ours / uncertainty: at most 3 significant digits, no 'e-07' exponents (2.8×10⁻⁷, not 2.7999e-07), a true
+    minus sign; the formatting rule itself on a few values."""
+    from basinlab.analysis.claims import _g, check_claims
+
+    assert [_g(v) for v in (2.7999e-07, -0.374694, 1234567.0, 0.1, float("-inf"))] == [
+        "2.8×10⁻⁷", "−0.375", "1.23×10⁶", "0.1", "−∞"]
+    assert _g(8.15e-05) == "8.15×10⁻⁵" and _g(2.7999e-07, 2) == "2.8×10⁻⁷"
+    claims = check_claims(run_dir, seed=0)
+    texts = [text for c in claims for text in (c.ours, c.uncertainty)]
+    assert texts and not any(re.search(r"\de[-+]\d", t) for t in texts), texts
+    decimals = [m for t in texts for m in re.findall(r"\d+\.\d+", t)]
+    assert decimals and all(len(d.replace(".", "").lstrip("0")) <= 3 for d in decimals), decimals
+    assert not any(re.search(r"(^|[\s(\[=])-\d", t) for t in texts), texts  # − not -

@@ -19,8 +19,16 @@ def fixture_tables(fixture_run_dir):
     return load_run(fixture_run_dir)
 
 
+REPORT_PROGRESS: list[tuple[int, int, str]] = []  # what write_report told its progress callback
+
+
 @pytest.fixture(scope="session")
 def fixture_report(fixture_run_dir):
     from basinlab.report import write_report
 
-    return write_report(fixture_run_dir, n_boot=200)
+    return write_report(fixture_run_dir, n_boot=200, progress=lambda *event: REPORT_PROGRESS.append(event))
+
+
+@pytest.fixture(scope="session")
+def fixture_report_progress(fixture_report):
+    return list(REPORT_PROGRESS)

@@ -134,3 +134,16 @@ def test_report_survives_a_bad_fit_group_and_says_why(tmp_path):
     assert "power-law fit: one power-law group mixes models with n_params" in page
     assert "<figure id='fig-landscape_matrix'>" in page
     assert "figure &#x27;volume_vs_size&#x27; not drawn" in page  # html-escaped quotes
+
+
+def test_report_progress_hears_every_step_in_order(fixture_report_progress):
+    """write_report reports each finished step (what `basinlab report` prints on stderr, one line per step when
+    stderr is not a terminal): counts rise by one, the total covers every figure, the last step is the page."""
+    events = fixture_report_progress
+    assert [done for done, _, _ in events] == list(range(1, len(events) + 1))
+    assert events[-1][0] == events[-1][1] == len(events)
+    steps = [step for _, _, step in events]
+    assert steps[0] == "paper claims" and steps[-1] == "page and tables written"
+    drawn = next(int(s.split()[0]) for s in steps if s.endswith("figures drawn"))
+    assert drawn >= 1 and f"figure {drawn}/{drawn} saved (PDF, SVG, PNG)" in steps
+    assert any(s.startswith("2-D loss slice") for s in steps)

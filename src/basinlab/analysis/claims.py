@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import BasinlabError
+from ..numbers import human_number
 from .bootstrap import bootstrap_statistic
 from .correlation import rank_correlation
 from .paper import PAPER_ACCURACY, PAPER_ALPHA, PAPER_ALPHA_THRESHOLD, PAPER_SIZE_RANGE, architecture_of
@@ -87,10 +88,12 @@ def _untestable(key: str, experiment: str, statement: str, rule: str, paper: str
 
 # -- formatting ---------------------------------------------------------------------------------------------
 
-def _g(value: float, digits: int = 4) -> str:
+def _g(value: float, digits: int = 3) -> str:
+    """A number for people (:func:`basinlab.numbers.human_number`): ``digits`` significant digits (3 for ours; a
+    paper's value with the digits it was published with), ``2.8×10⁻⁷`` for tiny ones, a true minus sign."""
     if value is None or not math.isfinite(value):
         return "—" if value is None or math.isnan(value) else ("−∞" if value < 0 else "∞")
-    return f"{value:.{digits}g}".replace("-", "−")
+    return human_number(float(value), digits).replace("-", "−")
 
 
 def _signed(fraction: float) -> str:
@@ -299,7 +302,7 @@ def _alpha(t1: pd.DataFrame, run: _Run, dataset: str, label: str, group: pd.Data
     sizes = (int(group["train_size"].min()), int(group["train_size"].max()))
     full = PAPER_SIZE_RANGE.get(dataset)
     what = f"{dataset} {arch.name if arch else f'n = {n:,}' if n else 'mixed n'} with {opt}"
-    paper_text = (f"α = {_g(paper_alpha)} (Table 1, {full[0]:,}–{full[1]:,}, τ = {PAPER_ALPHA_THRESHOLD:g})"
+    paper_text = (f"α = {_g(paper_alpha, 4)} (Table 1, {full[0]:,}–{full[1]:,}, τ = {PAPER_ALPHA_THRESHOLD:g})"
                   if paper_alpha is not None and full else "no α reported")
     v_statement = "the power-law exponent α (log V ∝ n·α·log D) has the paper's value"
     v_rule = (f"reproduced iff the paper's α lies in our {CONFIDENCE:.0%} CI over seeds or "
@@ -667,10 +670,10 @@ def _grok_volume(stats: Any, rows: pd.DataFrame, label: str, t: float) -> Claim:
         return _untestable(key, "grokking", statement, rule, "falls steadily",
                            "no model has three checkpoints measured at this τ")
     ok = all(tau < 0 and p < GROKKING_P_VALUE for tau, p, _ in results)
-    ours = "; ".join(f"τ = {_g(tau, 3)} (p = {p:.2g}, {n} ckpts)" for tau, p, n in results[:3])
+    ours = "; ".join(f"τ = {_g(tau)} (p = {_g(p, 2)}, {n} ckpts)" for tau, p, n in results[:3])
     why = ("with 3 checkpoints the smallest possible one-sided p is 1/6" if any(n == 3 for *_, n in results) else "")
     return Claim(key, "grokking", statement, rule, "falls steadily", ours + (" …" if len(results) > 3 else ""),
-                 f"largest p = {max(p for _, p, _ in results):.2g} over {len(results)} model(s)",
+                 f"largest p = {_g(max(p for _, p, _ in results), 2)} over {len(results)} model(s)",
                  REPRODUCED if ok else NOT_REPRODUCED, why, None, max(tau for tau, *_ in results))
 
 
@@ -775,7 +778,7 @@ def _preprint(run: _Run, **_: Any) -> list[Claim]:
         rule = (f"Kendall τ of {name} with test accuracy over ≥ {PREPRINT_MIN_MODELS} final models whose design "
                 f"differs only in the model seed; reproduced iff τ {'>' if sign > 0 else '<'} 0 and two-sided "
                 f"p < {PREPRINT_P_VALUE}")
-        paper = "; ".join(f"{d} {v[name][0]:+.3f}" + (f" (p = {v[name][1]:g})" if math.isfinite(v[name][1]) else "")
+        paper = "; ".join(f"{d} {v[name][0]:+.3f}" + (f" (p = {_g(v[name][1])})" if math.isfinite(v[name][1]) else "")
                           for d, v in PAPER_HEAD_TO_HEAD.items() if name in v)
         varied = varied_columns(models)
         n = int(models["model_id"].nunique())
@@ -790,7 +793,7 @@ def _preprint(run: _Run, **_: Any) -> list[Claim]:
         tau, p = float(row["kendall_tau_acc"]), float(row["kendall_p_acc"])
         ok = math.isfinite(tau) and sign * tau > 0 and p < PREPRINT_P_VALUE
         claims.append(Claim(key, "preprint", statement, rule, paper, f"τ = {_g(tau, 3)} over {int(row['n'])} networks",
-                            f"p = {_g(p, 3)}; Spearman ρ = {_g(float(row['spearman_rho_acc']), 3)}",
+                            f"p = {_g(p, 2)}; Spearman ρ = {_g(float(row['spearman_rho_acc']), 3)}",
                             REPRODUCED if ok else NOT_REPRODUCED, "", None, tau, None, None))
     if len(models) and models["batch_size"].replace(0, np.iinfo(np.int64).max).nunique() >= 2 \
             and models["train_size"].nunique() >= 2:

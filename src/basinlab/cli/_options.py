@@ -11,6 +11,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only results a
 Verbose = Annotated[bool, typer.Option("--verbose", "-v",
                                        help="Also print the library's log lines (each batch of directions, ...).")]
 Threads = Annotated[int | None, typer.Option("--threads", min=1, help="Torch threads (default: all cores).")]
+TaskThreads = Annotated[int | None, typer.Option(
+    "--threads", min=1, help="Torch threads per task (default: the spec's [resources] num_cpus, else the "
+                             "executor's share of the cores).")]
 Device = Annotated[str, typer.Option("--device", help="Where to compute: cpu, cuda, cuda:N or auto.")]
 Json = Annotated[str | None, typer.Option("--json", metavar="FILE",
                                           help="Write the result as JSON to FILE ('-': stdout, instead of the table).")]

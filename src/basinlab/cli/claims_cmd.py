@@ -14,21 +14,6 @@ RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab
 _COLOURS = {"reproduced": "green", "not reproduced": "red", "not testable here": "bright_black"}
 
 
-def _write_json(claims, target: str) -> None:
-    import json
-
-    from basinlab.analysis.claims import claims_records
-
-    text = json.dumps(claims_records(claims), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if target == "-":
-        typer.echo(text, nl=False)
-        return
-    from basinlab.errors import check_output_file, write_text_atomic
-
-    check_output_file(target, "--json")
-    write_text_atomic(target, text)
-
-
 def claims(
     run_dir: RunDir,
     json_path: Json = None,
@@ -50,11 +35,13 @@ def claims(
     if json_path not in (None, "-"):
         check_output_file(json_path, "--json")
     found = check_claims(run_dir, seed=seed)
-    if json_path == "-":
-        _write_json(found, "-")
-        return
-    if json_path is not None:
-        _write_json(found, json_path)
+    if json_path is not None:  # valid JSON: NaN and infinities become null
+        from basinlab.analysis.claims import claims_records
+        from basinlab.cli._options import write_json
+
+        write_json(claims_records(found), json_path)
+        if json_path == "-":
+            return
     from basinlab.cli.report_cmd import wide_console
 
     console = wide_console()

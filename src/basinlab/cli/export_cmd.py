@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from basinlab.cli._options import Quiet, Verbose
+
 RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab run'.")]
 
 
@@ -18,10 +20,17 @@ def mlflow(
     experiment: Annotated[str | None, typer.Option(
         help="MLflow experiment name (default: basinlab-<spec name>).")] = None,
     report: Annotated[bool, typer.Option(help="Attach RUN_DIR/report/ as artifacts when it exists.")] = True,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Log every model of RUN_DIR as an MLflow run: parameters, metrics (volumes, measures, accuracy), report."""
+    from basinlab.cli._progress import configure
     from basinlab.export import export_mlflow
+    from basinlab.rundir.tables import check_run_dir
 
+    output = configure(quiet, verbose)
+    check_run_dir(run_dir)  # before the first note: a bad input is the only line printed
+    output.note(f"export: logging the models of {run_dir} to MLflow ...")
     ids = export_mlflow(run_dir, tracking_uri=tracking_uri, experiment=experiment, report=report)
     typer.echo(f"{len(ids)} model(s) in MLflow: {', '.join(ids)}")
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import Json, Quiet, Threads, Verbose
+from basinlab.cli._options import Device, Json, Quiet, Threads, Verbose
 
 RunDir = Annotated[Path, typer.Argument(help="Run directory written by 'basinlab run'.")]
 
@@ -19,6 +19,7 @@ def report(
     no_slice: Annotated[bool, typer.Option("--no-slice", help="Skip the 2-D loss slice (it loads checkpoints).")] = False,
     slice_resolution: Annotated[int, typer.Option(help="Grid points per axis of the 2-D loss slice.")] = 31,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    device: Device = "cpu",
     threads: Threads = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -29,17 +30,18 @@ def report(
     from basinlab.cli._progress import configure, format_seconds, interruptible
     from basinlab.errors import check_at_least
     from basinlab.report import write_report
-    from basinlab.runtime import limit_threads
+    from basinlab.runtime import limit_threads, resolve_device
 
-    check_at_least(slice_resolution, 2, "--slice-resolution")  # also when the run has no checkpoint to slice
+    check_at_least(slice_resolution, 2, "--slice-resolution")
+    resolve_device(device)  # also when the run has no checkpoint to slice
     _check_report_inputs(run_dir, threshold)  # before the first note: a bad input is the only line printed
     output = configure(quiet, verbose)
     start = time.perf_counter()
     output.note(f"report: writing figures and tables of {run_dir} ...")
     with interruptible(f"the run's results in {run_dir} are untouched; rerun: basinlab report {run_dir}"), \
-            limit_threads(threads):
-        path = write_report(run_dir, threshold=threshold, loss_slice=not no_slice,
-                            slice_resolution=slice_resolution, seed=seed)
+            limit_threads(threads), output.bar("report", None, unit="steps", every=None) as bar:
+        path = write_report(run_dir, threshold=threshold, loss_slice=not no_slice, slice_resolution=slice_resolution,
+                            seed=seed, device=device, progress=lambda done, total, step: bar.update(done, total, step))
     output.note(f"report: written in {format_seconds(time.perf_counter() - start)}")
     typer.echo(str(path))
 

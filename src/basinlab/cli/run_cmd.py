@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Json, Quiet, Verbose
+from basinlab.cli._options import DataDir, Device, Json, Quiet, TaskThreads, Verbose
 
 PHASES = {"train": "training", "volume": "volume", "measures": "measures"}
 
 
 def _progress_run(spec_source: str, out: Path | None, profile: str | None, executor: str,
                   workers: int | None, address: str | None, device: str, report: bool = True,
-                  data_dir: Path | None = None, *, resume: str = "") -> None:
+                  data_dir: Path | None = None, *, resume: str = "", threads: int | None = None) -> None:
     """Run with one progress bar per phase on stderr (plain lines when stderr is not a terminal), then print a
     summary table and write the report. ``resume`` is the command line that resumes this run (for Ctrl-C)."""
     from basinlab.cli._progress import current, interruptible
@@ -55,7 +55,7 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
     with interruptible(kept), output.progress(unit="tasks", every=None) as group:
         summary = run_experiment(spec_source, run_dir, profile=profile, executor=executor, workers=workers,
                                  address=address, device=device, data_dir=data_dir, on_event=on_event,
-                                 on_plan=on_plan)
+                                 on_plan=on_plan, threads=threads)
     console = wide_console()
     _print_summary(console, summary)
     if report:
@@ -138,10 +138,11 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Run directory (default: runs/<name>[-<profile>])."),
         profile: str | None = typer.Option(None, "--profile",
                                            help="A profile of the spec (its profiles.<name> table), e.g. quick."),
-        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
+        executor: str = typer.Option("local", "--executor", help="Where tasks run: local, process or ray."),
         workers: int | None = typer.Option(None, "--workers", help="Parallel workers (process pool, local Ray)."),
         address: str | None = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)."),
         device: Device = "cpu",
+        threads: TaskThreads = None,
         report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report at the end."),
         data_dir: DataDir = None,
         quiet: Quiet = False,
@@ -154,8 +155,8 @@ def register(app: typer.Typer) -> None:
         if workers is not None and executor == "local":
             executor = "process"
         _progress_run(str(spec), out, profile, executor, workers, address, device, report, data_dir,
-                      resume=_resume_command(["run", str(spec)], out, profile, executor, workers, address, device)
-                      + ("" if report else " --no-report"))
+                      resume=_resume_command(["run", str(spec)], out, profile, executor, workers, address, device,
+                                             threads) + ("" if report else " --no-report"), threads=threads)
 
     @app.command()
     def status(
@@ -227,9 +228,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         out: Path | None = typer.Option(None, "--out", help="Run directory (default: runs/quickstart-quick)."),
-        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
+        executor: str = typer.Option("local", "--executor", help="Where tasks run: local, process or ray."),
         workers: int | None = typer.Option(None, "--workers", help="Parallel workers."),
         device: Device = "cpu",
+        threads: TaskThreads = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -241,17 +243,19 @@ def register(app: typer.Typer) -> None:
         if workers is not None and executor == "local":
             executor = "process"
         _progress_run(QUICKSTART_TOML, out, "quick", executor, workers, None, device,
-                      resume=_resume_command(["demo"], out, None, executor, workers, None, device))
+                      resume=_resume_command(["demo"], out, None, executor, workers, None, device, threads),
+                      threads=threads)
 
 
 def _resume_command(head: list[str], out: Path | None, profile: str | None, executor: str, workers: int | None,
-                    address: str | None, device: str) -> str:
+                    address: str | None, device: str, threads: int | None = None) -> str:
     """The command line that resumes a run (same spec, profile and run directory)."""
     import shlex
 
     args = ["basinlab", *head]
     for flag, value, default in (("--out", out, None), ("--profile", profile, None), ("--executor", executor, "local"),
-                                 ("--workers", workers, None), ("--address", address, None), ("--device", device, "cpu")):
+                                 ("--workers", workers, None), ("--address", address, None), ("--device", device, "cpu"),
+                                 ("--threads", threads, None)):
         if value is not None and value != default and not (head == ["demo"] and flag == "--profile"):
             args += [flag, str(value)]
     return shlex.join(args)

@@ -20,8 +20,8 @@ def volume(
         metavar="TAU[,TAU...]", help="Thresholds, comma-separated or repeated: loss levels τ (default 0.1) or, with "
         "--threshold-kind accuracy, training-accuracy levels (default 0.95).")] = None,
     threshold_kind: Annotated[str, typer.Option(
-        "--threshold-kind", help="loss: a ray leaves the basin where the loss exceeds τ; accuracy: where training "
-        "accuracy falls below the level (the research code's accuracy threshold).")] = "loss",
+        "--threshold-kind", help="Where a ray leaves the basin: loss (where the loss exceeds τ) or accuracy (where "
+        "training accuracy falls below the level, the research code's accuracy threshold).")] = "loss",
     directions: Annotated[int, typer.Option(min=1, help="Number of random directions K.")] = 500,
     seed: Annotated[int, typer.Option(help="Direction seed (direction k is a pure function of seed and k).")] = 0,
     data_seed: Annotated[int | None, typer.Option(

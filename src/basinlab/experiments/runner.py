@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import check_output_dir
+from ..errors import check_at_least, check_output_dir
 from ..rundir import RunStore, open_run
 from .executors import TaskResult, check_executor, make_executor
 from .plan import Plan, Task, plan
@@ -130,17 +130,21 @@ def _versions() -> dict[str, str]:
 def run_experiment(spec_source: str | Path, out: str | Path | None = None, *, profile: str | None = None,
                    executor: str = "local", workers: int | None = None, address: str | None = None,
                    device: str = "cpu", data_dir: str | Path | None = None, on_event: EventCallback | None = None,
-                   on_plan: Callable[[Plan], None] | None = None) -> RunSummary:
+                   on_plan: Callable[[Plan], None] | None = None, threads: int | None = None) -> RunSummary:
     """Plan and run a spec file (or TOML text) into ``out`` (default ``runs/<name>[-<profile>]``).
 
     ``data_dir`` overrides the spec's ``dataset.data_dir`` (where dataset files are looked for first); it is
-    not part of any task id.
+    not part of any task id. ``threads`` (torch threads per task, and CPUs a Ray task asks for) overrides the
+    spec's ``[resources] num_cpus``; it is not part of any task id either.
     """
     from ..runtime import resolve_device
 
     spec, text = load_spec(spec_source, profile=profile)
     if data_dir is not None:
         spec = dataclasses.replace(spec, data_dir=str(data_dir))
+    if threads is not None:
+        check_at_least(threads, 1, "--threads")
+        spec = dataclasses.replace(spec, num_cpus=threads)
     resolve_device(device)  # fail early on an unavailable device
     check_executor(executor, workers, address)  # and on bad executor options, before the run directory exists
     tasks = plan(spec)

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -237,14 +238,25 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resolution: int = 31,
-                 threshold: float | None = None, n_boot: int = 2000, seed: int = 0) -> Path:
+                 threshold: float | None = None, n_boot: int = 2000, seed: int = 0, device: str | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> Path:
     """Write ``RUN_DIR/report/index.html`` (self-contained), its figures (``figures/*.pdf|svg|png``) and tables
     (``tables/*.csv|tex``).
 
     ``threshold`` picks the τ of the figures (default: the largest present); the tables list every τ.
     ``loss_slice`` tries the 2-D slice from the run's checkpoints (skipped with a note if they cannot be
-    loaded). Bootstrap intervals use ``n_boot`` resamples seeded by ``seed``. Returns the HTML path.
+    loaded); its loss grid is computed on ``device`` (default: cpu). Bootstrap intervals use ``n_boot`` resamples
+    seeded by ``seed``. ``progress(done, total, step)`` hears each finished step (claims, fits, matrix, slice,
+    each figure saved, the page); ``total`` grows once the figures are known. Returns the HTML path.
     """
+    steps = {"done": 0, "total": 5 + bool(loss_slice)}  # claims, fits, matrix, (slice), figures drawn, page
+
+    def say(step: str, more: int = 0) -> None:
+        steps["done"] += 1
+        steps["total"] += more
+        if progress is not None:
+            progress(steps["done"], steps["total"], step)
+
     tables = load_run(run_dir)
     run_dir = Path(run_dir)
     # figures, fits and claims are about loss thresholds; accuracy-threshold volumes get their own table
@@ -264,6 +276,7 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
             claims = claims_frame(check_claims(tables, seed=seed, n_boot=n_boot))
         except Exception as exc:  # noqa: BLE001 - the claims section is optional; any failure becomes a note
             notes.append(f"paper claims not computed: {type(exc).__name__}: {exc}")
+    say("paper claims")
     t1, fits = pd.DataFrame(), None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -274,6 +287,7 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
         except BasinlabError as exc:
             notes.append(f"power-law fit: {exc}")
     notes += [str(w.message) for w in caught]
+    say("Table 1 and power-law fits")
     matrix = None
     if len(tables.volumes):
         try:
@@ -281,16 +295,19 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
         except BasinlabError as exc:
             notes.append(f"landscape matrix: {exc}")
     corr = correlation_table(tables.measures, tables.models) if len(tables.measures) else None
+    say("landscape matrix and measures")
     the_slice, slice_note = None, ""
     if loss_slice:
         from .slice_run import slice_from_run
 
-        the_slice, reason = slice_from_run(tables, run_dir, resolution=slice_resolution)
+        the_slice, reason = slice_from_run(tables, run_dir, resolution=slice_resolution, device=device)
         if the_slice is None:
             notes.append(f"2-D loss slice not drawn: {reason}")
+        say(f"2-D loss slice ({slice_resolution}×{slice_resolution} grid)")
     figures = make_figures(tables, matrix=matrix, fits=fits, threshold=threshold, loss_slice=the_slice,
                            slice_threshold=threshold or (float(tables.volumes["threshold"].max()) if len(tables.volumes) else None),
                            slice_note=slice_note, skipped=notes)
+    say(f"{len(figures)} figures drawn", more=len(figures))
     out = run_dir / "report"
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -307,7 +324,12 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
         else:
             results.append(("claims", "Paper claims", _table_block(_claims_table(claims), out)))
     results.append(("table1", "Table 1", _table_block(_table1(t1), out)))
-    figure_html = "".join(_figure_block(item, fig_dir) for item in figures) or \
+    def saved(k: int, item: Any) -> str:
+        block = _figure_block(item, fig_dir)
+        say(f"figure {k}/{len(figures)} saved (PDF, SVG, PNG)")
+        return block
+
+    figure_html = "".join(saved(k, item) for k, item in enumerate(figures, 1)) or \
         "<p class='muted'>No figure has data in this run yet.</p>"
     results.append(("figures", "Figures", f"<section id='figures'><h2>Figures</h2>{figure_html}</section>"))
     if fits is not None:
@@ -354,4 +376,5 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
             f"<link rel='icon' href='data:,'></head><body>{header}{''.join(h for _, _, h in results)}</body></html>\n")
     path = out / "index.html"
     _atomic_write(path, page)
+    say("page and tables written")
     return path

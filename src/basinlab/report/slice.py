@@ -80,7 +80,8 @@ def _grid_losses(model, names, shapes, points, inputs, targets, loss: str, batch
         for start in range(0, points.shape[0], batch_points):
             block = points[start:start + batch_points].to(dtype)
             for s in range(0, inputs.shape[0], chunk):
-                total[start:start + batch_points] += batched(block, inputs[s:s + chunk], targets[s:s + chunk]).double()
+                total[start:start + batch_points] += batched(block, inputs[s:s + chunk],
+                                                             targets[s:s + chunk]).double().cpu()
     return (total / inputs.shape[0]).numpy()
 
 
@@ -96,13 +97,20 @@ def loss_slice(
     loss: str = "cross_entropy",
     batch_points: int = 32,
     chunk: int = 2048,
+    device: Any = None,
 ) -> LossSlice:
     """Loss of ``data_a`` and ``data_b`` on a ``resolution × resolution`` grid of the plane through 3 models.
 
     ``models`` are three ``nn.Module`` of one architecture (eval mode is set); data are Datasets or
     (inputs, targets) pairs. The grid covers the three minima's bounding box plus ``margin`` × its extent.
+    ``device`` (``'cpu'``, ``'cuda'``, ``'auto'``; default: cpu): where the grid's losses are computed (the
+    models are moved there).
     """
     import torch
+
+    from ..runtime import resolve_device
+
+    where = resolve_device(device)
 
     if len(models) != 3:
         raise ConfigError(f"loss_slice needs exactly three models (θ_a, θ_b, θ_c); got {len(models)}")
@@ -111,6 +119,7 @@ def loss_slice(
     if loss not in ("cross_entropy", "mse"):
         raise ConfigError(f"loss_slice loss {loss!r} is unknown; use 'cross_entropy' or 'mse'")
     flats = []
+    models = [m.to(where) for m in models]
     for m in models:
         m.eval()
         names, shapes, flat = _flat(m)
@@ -132,11 +141,12 @@ def loss_slice(
     u = np.linspace(min(us) - pad_u, max(us) + pad_u, resolution)
     v = np.linspace(min(vs) - pad_v, max(vs) + pad_v, resolution)
     uu, vv = np.meshgrid(u, v)
-    grid = (theta_a[None] + torch.from_numpy(uu.ravel())[:, None] * e1[None]
-            + torch.from_numpy(vv.ravel())[:, None] * e2[None])
+    grid = (theta_a[None] + torch.from_numpy(uu.ravel()).to(where)[:, None] * e1[None]
+            + torch.from_numpy(vv.ravel()).to(where)[:, None] * e2[None])
     losses = {}
     for name, data in zip(landscape_names, (data_a, data_b), strict=True):
         x, y = _tensors(data, name)
+        x, y = x.to(where), y.to(where)
         losses[name] = _grid_losses(models[0], names, shapes, grid, x, y, loss, batch_points, chunk).reshape(uu.shape)
     return LossSlice(u=u, v=v, losses=losses, points=points, n_params=int(theta_a.numel()))
 

@@ -59,8 +59,10 @@ def _run_factory(run_dir: str | Path) -> str | None:
     return kind if is_reference(kind) else None
 
 
-def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 31) -> tuple[LossSlice | None, str]:
-    """(slice, note): the loss slice of the run's 100%/10%/1% minima in the largest and smallest landscape."""
+def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 31,
+                   device: str | None = None) -> tuple[LossSlice | None, str]:
+    """(slice, note): the loss slice of the run's 100%/10%/1% minima in the largest and smallest landscape, its
+    grid computed on ``device`` (default: cpu)."""
     rows = pick_slice_models(tables.models)
     if rows is None:
         return None, "no run with checkpoints at three clean training sizes of one seed"
@@ -80,6 +82,6 @@ def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 
         return None, f"could not load the three checkpoints or their datasets ({type(exc).__name__}: {exc})"
     sizes = [int(s) for s in rows["train_size"]]
     labels = [f"D = {s:,}" for s in sizes]
-    result = loss_slice(models, data_large, data_small, resolution, labels=labels, loss=loss,
+    result = loss_slice(models, data_large, data_small, resolution, labels=labels, loss=loss, device=device,
                         landscape_names=(f"landscape of {sizes[0]:,} examples", f"landscape of {sizes[2]:,} examples"))
     return result, ""
