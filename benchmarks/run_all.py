@@ -14,6 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+from basinlab.runtime import prefer_sleeping_threads
+
+prefer_sleeping_threads()   # as the basinlab command does, before any benchmark loads torch
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("volume_speed.py", "rowspace_speed.py", "training.py", "measures_speed.py", "runner.py", "end_to_end.py")
 

@@ -14,7 +14,11 @@
    on every core (faster or not, its bits depend on the thread count), and plain autograd with every GEMM through
    oneDNN (the engine's kernel; not bit-equal to MKL, so not used by ``train``: this shows what it would gain).
    Target (issue 14): the rate at 2,000 rows within 1.5x of the rate at 6,000.
-3. Test accuracy of the Fashion-MNIST MLP (256, 128) trained with the paper's recipe (AdamW with PyTorch
+3. OpenMP wait policy: the same full-batch training at 600 and 2,000 rows on every core in fresh processes with
+   ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep: basinlab's default, ``basinlab.runtime.prefer_sleeping_threads``)
+   and ``ACTIVE`` (they spin), alternating, and on one thread; ms per step and the machine load. On a shared machine
+   spinning threads make every core slower than one.
+4. Test accuracy of the Fashion-MNIST MLP (256, 128) trained with the paper's recipe (AdamW with PyTorch
    defaults, batch 64, until the training loss is below ``--stop-loss``, well below tau = 0.1, or the epoch cap)
    on 100% and 0.1% of the training set. Published (METHOD.md): 88.2% / 63.9%.
 """
@@ -200,6 +204,45 @@ def _one_thread(fn):
         return fn()
 
 
+WAIT_SCRIPT = """
+import sys, time, torch
+from basinlab.data import make_dataset
+from basinlab.data.dataset import Dataset, DatasetSpec
+from basinlab.models import build_model, model_preset
+from basinlab.train import TrainConfig, train
+n, steps, threads, data_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] or None
+full = make_dataset(DatasetSpec("fashion-mnist", size=n, seed=10, options={"normalize": "standard"}), data_dir=data_dir)
+spec = model_preset("mlp", full.input_shape, full.num_classes)
+torch.set_num_threads(threads)
+train(build_model(spec, seed=0), full, TrainConfig(epochs=2, batch_size=None, seed=0))
+start = time.perf_counter()
+train(build_model(spec, seed=0), full, TrainConfig(epochs=steps, batch_size=None, eval_every=steps, seed=0))
+print(1000 * (time.perf_counter() - start) / steps)
+"""
+
+
+def wait_policies(steps_at: dict[int, int], repeats: int, data_dir) -> dict[int, dict[str, float]]:
+    """ms per full-batch step in fresh processes: every core with idle threads sleeping (PASSIVE) or spinning
+    (ACTIVE), and one thread; alternating, best of ``repeats``."""
+    import os
+    import subprocess
+    import sys
+
+    cores = os.cpu_count() or 1
+    variants = {"PASSIVE": cores, "ACTIVE": cores, "1 thread": 1}
+    out: dict[int, dict[str, float]] = {}
+    for n, steps in steps_at.items():
+        best = {k: float("inf") for k in variants}
+        for rep in range(repeats):
+            for key in (list(variants) if rep % 2 == 0 else list(reversed(variants))):
+                env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE" if key == "1 thread" else key}
+                proc = subprocess.run([sys.executable, "-c", WAIT_SCRIPT, str(n), str(steps), str(variants[key]),
+                                       data_dir or ""], env=env, capture_output=True, text=True, check=True)
+                best[key] = min(best[key], float(proc.stdout.split()[-1]))
+        out[n] = best
+    return out
+
+
 def accuracy(fraction: float, max_epochs: int, stop_loss: float, data_dir, seed: int) -> dict[str, float]:
     from basinlab.data import make_dataset
     from basinlab.data.dataset import DatasetSpec
@@ -273,6 +316,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  rate at 6,000 rows / rate at 2,000 rows (basinlab.train): {ratio_rows:.2f} (target <= 1.5); "
           f"all cores / 1 thread at 6,000 rows: {rates[6000]['train'] / rates[6000]['train_1thread']:.2f}x")
     out["flop_rates"] = rates
+    waits = wait_policies({600: 30, 2000: 10} if args.quick else {600: 100, 2000: 30}, 2 if args.quick else 3,
+                          args.data_dir)
+    print(f"OpenMP wait policy, full-batch training on {cores} cores (fresh processes, alternating), ms per step; "
+          f"load {os.getloadavg()[0]:.1f}:")
+    for n, row in waits.items():
+        print(f"  {n:>6} rows: " + "  ".join(f"{k} {v:7.2f}" for k, v in row.items())
+              + f"   ACTIVE / PASSIVE {row['ACTIVE'] / row['PASSIVE']:.2f}")
+    out["wait_policies"] = waits
     with limit_threads(args.threads):
         print(f"Fashion-MNIST MLP (256,128), AdamW defaults, batch 64, stop at train loss < {args.stop_loss:g}; "
               f"epoch caps: 100% -> {cap_full}, 0.1% -> {cap_small}")

@@ -10,7 +10,20 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-__all__ = ["limit_threads", "resolve_device"]
+__all__ = ["limit_threads", "resolve_device", "prefer_sleeping_threads"]
+
+
+def prefer_sleeping_threads() -> None:
+    """Let idle OpenMP threads (torch's, MKL's and oneDNN's pool) sleep instead of spinning: sets
+    ``OMP_WAIT_POLICY=PASSIVE`` unless the environment already sets it. It takes effect in processes that load
+    torch afterwards: the ``basinlab`` command calls it before importing torch, and the process pool and a local
+    Ray cluster before starting their workers.
+
+    Spinning threads make a task on every core several times slower than on one when other processes share the
+    cores (each parallel region waits for a thread the OS has descheduled while its partner burns the core
+    spinning); sleeping threads cost a wake-up per region instead (``benchmarks/training.py`` measures both).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @contextlib.contextmanager

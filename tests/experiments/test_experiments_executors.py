@@ -59,6 +59,39 @@ def test_a_serial_local_run_gives_its_task_every_core_and_a_pool_splits_them(tmp
     assert _threads_by_task(tmp_path / "pool")[tasks[0].task_id] == max(1, available_cpus() // 2)
 
 
+def report_wait_policy(inputs, context, run_dir):
+    """Stand-in task: 1.0 when the worker's OpenMP threads were told to sleep when idle."""
+    import os
+
+    value = {"PASSIVE": 1.0, "ACTIVE": 2.0}.get(os.environ.get("OMP_WAIT_POLICY", ""), 0.0)
+    return {"tables": {"measures": [{"model_id": context["task_id"], "epoch": -1, "measure": "wait", "value": value,
+                                     "stderr": 0.0, "landscape": "", "settings": "{}"}]}}
+
+
+def test_pool_workers_sleep_when_idle_unless_the_environment_says_otherwise(tmp_path, monkeypatch):
+    task = [Task.make("measures", f"{__name__}:report_wait_policy", {"i": 0})]
+    for setting, expected in ((None, 1.0), ("ACTIVE", 2.0)):
+        if setting is None:
+            monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+        else:
+            monkeypatch.setenv("OMP_WAIT_POLICY", setting)
+        with RunStore.open(tmp_path / f"pool-{setting}") as store:
+            execute_plan(Plan(task), store, make_executor("process", workers=1))
+        assert _threads_by_task(tmp_path / f"pool-{setting}")[task[0].task_id] == expected
+
+
+def test_the_command_line_tells_openmp_to_sleep_when_idle_before_torch_loads():
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys\nfrom basinlab.cli.app import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n"
+            "    pass\nprint(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["PASSIVE", "False"]
+
+
 def test_resources_num_cpus_is_optional_and_reaches_the_tasks():
     from experiments_testlib import TINY
 

@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; bad input of any kind (a :class:`basinlab.errors.BasinlabError`, a usage error
     of an option or argument, an OS error on a file) ends in one line ``error: ...`` on stderr and exit code 2."""
     from basinlab.errors import BasinlabError
+    from basinlab.runtime import prefer_sleeping_threads
 
+    prefer_sleeping_threads()  # before torch is imported
     click = _click_exceptions()
     try:
         code = app(args=argv, prog_name="basinlab", standalone_mode=False)

@@ -116,13 +116,17 @@ def die_with_parent(parent_pid: int) -> None:
 
 class ProcessExecutor:
     """A pool of ``workers`` spawned processes (spawn: no inherited torch thread pools or locks) that die with
-    the driver, also on ``kill -9`` (:func:`die_with_parent`). A task gets ``[resources] num_cpus`` threads when
+    the driver, also on ``kill -9`` (:func:`die_with_parent`), and whose idle threads sleep
+    (:func:`basinlab.runtime.prefer_sleeping_threads`). A task gets ``[resources] num_cpus`` threads when
     the spec sets it, else an equal share of the cores (``cores // workers``, at least 1)."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from ..runtime import prefer_sleeping_threads
+
+        prefer_sleeping_threads()  # the spawned workers inherit it
         self.capacity = workers
         self.threads = max(1, available_cpus() // workers)
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -180,8 +184,10 @@ class RayExecutor:
 
     def _start_local(self, workers: int | None, kwargs: dict[str, Any]) -> None:
         """``ray.init`` of a local cluster watched by a reaper that kills its processes when the driver dies."""
+        from ..runtime import prefer_sleeping_threads
         from .reaper import child_pids, start_reaper
 
+        prefer_sleeping_threads()  # the cluster's workers inherit it
         self._reaper = start_reaper()
         before = child_pids(os.getpid())
         try:
