@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from basinlab.cli.app import app
 
-COMPUTING = ("train", "volume", "measure", "run", "demo", "report")  # commands that run torch work
+COMPUTING = ("train", "volume", "measure", "run", "demo", "report", "reparam-demo")  # commands that run torch work
 JSON = ("volume", "measure", "status", "table", "claims")
 NO_OUTPUT_OPTIONS = ("version",)  # prints one word: nothing to quiet or verbose
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Quiet, Verbose
+from basinlab.cli._options import DataDir, Device, Quiet, TaskThreads, Verbose
 
 
 def register(app: typer.Typer) -> None:
@@ -16,11 +16,12 @@ def register(app: typer.Typer) -> None:
     def reparam_demo(
         out: Path | None = typer.Option(None, "--out", help="Output folder (default: runs/reparam-demo[-quick])."),
         profile: str = typer.Option("standard", "--profile",
-                                    help="standard (a few minutes on 2 cores) or quick (a smoke test)."),
+                                    help="Size: standard (a few minutes on 2 cores) or quick (a smoke test)."),
         spec: Path | None = typer.Option(None, "--spec", help="The recipe (default: experiments/reparam_demo.toml)."),
-        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
+        executor: str = typer.Option("local", "--executor", help="Where tasks run: local, process or ray."),
         workers: int | None = typer.Option(None, "--workers", help="Parallel workers."),
         device: Device = "cpu",
+        threads: TaskThreads = None,
         data_dir: DataDir = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
         resume = shlex.join(["basinlab", "reparam-demo", "--out", str(root), "--profile", profile])
         for dataset, spec_profile in runs.items():
             _progress_run(str(source), root / dataset, spec_profile, executor, workers, None, device, True, data_dir,
-                          resume=resume)
+                          resume=resume + ("" if threads is None else f" --threads {threads}"), threads=threads)
         demo = reparam_demo_report(root, {dataset: root / dataset for dataset in runs})
         for line in demo.summary:
             typer.echo(line)

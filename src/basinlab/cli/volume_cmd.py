@@ -35,9 +35,9 @@ def volume(
              "none. Overrides --no-filter-norm.")] = None,
     factory: Factory = None,
     direction_draw: Annotated[str, typer.Option(
-        "--direction-draw", help="explicit (default): every Gaussian of every direction drawn; rowspace: the first "
-        "Linear's Gaussian drawn only in the data's row space (same radius distribution, its own seed stream, much "
-        "faster when the landscape has fewer rows than inputs; needs fewer rows than inputs).")] = "explicit",
+        "--direction-draw", help="How directions are drawn: explicit (default; every Gaussian of every direction "
+        "drawn) or rowspace (the first Linear's Gaussian drawn only in the data's row space: same radius distribution, "
+        "its own seed stream, much faster when the landscape has fewer rows than inputs, which it needs).")] = "explicit",
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
