@@ -112,6 +112,20 @@ SPEC_EDITS = [
     ("volume-extra-split", "thresholds = [0.3]\n",
      'thresholds = [0.3]\n[[volume.extra_landscapes]]\nlabel = "t"\nsplit = "val"\n', "split"),
     ("poison-negative", "[model]", "[poison]\namounts = [-1]\n[model]", "poison.amounts[0]"),
+    ("poison-too-much", "[model]", "[poison]\namounts = [0, 290]\n[model]",
+     "poison.amounts: 290 poison examples with training size 40 need 330 rows, but the swiss-roll training split has "
+     "300 (size + poison must be at most 300); use amounts up to 260"),
+    ("train-stop-loss-nan", "lr = 0.01", "lr = 0.01\nstop_loss = nan", "train.stop_loss: nan is invalid"),
+    ("train-stop-loss-zero", "lr = 0.01", "lr = 0.01\nstop_loss = 0.0", "train.stop_loss: 0.0 is invalid"),
+    ("train-eps-zero", "lr = 0.01", "lr = 0.01\neps = 0.0", "train.eps: 0.0 is invalid; use a finite number > 0"),
+    ("train-momentum-inf", "lr = 0.01", "lr = 0.01\nmomentum = inf", "train.momentum: inf is invalid"),
+    ("train-nesterov-adamw", "lr = 0.01", "lr = 0.01\nnesterov = true", "train.nesterov: true needs optimizer='sgd'"),
+    ("train-asam-no-rho", "lr = 0.01", "lr = 0.01\nsam_adaptive = true", "train.sam_adaptive: true (ASAM) needs sam_rho"),
+    ("train-variant-lr-zero", "epochs = 2\n", 'epochs = 2\n[[train.variants]]\nname = "a"\nlr = 0\n',
+     "train.variants[0].lr: 0 is invalid; use a finite number > 0"),
+    ("train-checkpoint-epochs-int", "lr = 0.01", "lr = 0.01\ncheckpoint_epochs = 1", "train.checkpoint_epochs: 1"),
+    ("model-too-big", "hidden = [4]", "hidden = [100000, 100000]", "model.hidden: [100000, 100000] on swiss-roll has"),
+    ("model-option-unknown", "hidden = [4]", "hidden = [4]\noptions = { bogus = 1 }", "bogus"),
     ("poison-and-sizes", "[model]", "[poison]\nbase_size = 10\n[model]", "poison.base_size"),
     ("measures-unknown", "[volume]", "[measures]\nnames = [\"curvature\"]\n[volume]", "curvature"),
     ("resources-cpus", "[model]", "[resources]\nnum_cpus = 0\n[model]", "resources.num_cpus"),
@@ -244,7 +258,8 @@ def case(case_id: str, argv: str | list[str], expected: str) -> None:
 for _id, _old, _new, _expected in SPEC_EDITS:
     case(f"validate-{_id}", f"validate {{w}}/spec-{_id}.toml", _expected)
 for _id in ("name-dotdot", "sizes-too-big", "sizes-over-n-total", "volume-rtol-big", "volume-seed-negative",
-            "data-dir-missing", "train-optimizer", "measures-unknown"):
+            "data-dir-missing", "train-optimizer", "measures-unknown", "poison-too-much", "train-stop-loss-nan",
+            "model-too-big"):
     case(f"run-{_id}", f"run {{w}}/spec-{_id}.toml --out {{s}}/run --no-report",
          dict((i, e) for i, _, _, e in SPEC_EDITS)[_id])
 
@@ -392,6 +407,18 @@ for _id, _extra, _expected in [
 case("train-no-dataset", "train --out {s}/out", "--dataset")
 case("train-no-out", "train --dataset swiss-roll", "--out")
 
+# --max-memory on every command that builds models (issue 12 item 4): a bad size, and a limit the model exceeds
+# (which overrides BASINLAB_MAX_MEMORY: see tests/models/test_models_size.py)
+for _cmd, _argv in (("train", TRAIN), ("volume", VOL), ("measure", MEA), ("run", "run {w}/tiny.toml --out {s}/run"),
+                    ("demo", "demo --out {s}/run"), ("validate", "validate {w}/tiny.toml")):
+    case(f"{_cmd}-max-memory-text", f"{_argv} --max-memory lots", "--max-memory: 'lots' is not a memory size")
+    case(f"{_cmd}-max-memory-zero", f"{_argv} --max-memory 0", "--max-memory: '0' is not a memory size")
+    case(f"{_cmd}-max-memory-exceeded", f"{_argv} --max-memory 1K",
+         "more than the --max-memory (BASINLAB_MAX_MEMORY) limit (1 KB)")
+case("train-poison-too-much", f"{TRAIN} --poison 100000",
+     "must be at most 2000); use at most 1980 poison examples with size 20")
+case("train-stop-loss-nan", f"{TRAIN} --stop-loss nan", "stop_loss=nan is invalid")
+
 # the command line itself
 case("unknown-command", "trian", "trian")
 case("unknown-global-option", "--bogus", "--bogus")
@@ -412,9 +439,9 @@ def _unwritable(tmp_path: Path) -> Path:
 
 
 def _tree(root: Path) -> set[str]:
-    """Every path under ``root``; SQLite's own companions of the manifest (-wal, -shm), which a reader of the
-    run may leave until its connection is collected, are not outputs."""
-    return {str(p.relative_to(root)) for p in root.rglob("*") if not p.name.endswith(("-wal", "-shm"))}
+    """Every path under ``root`` (SQLite's -wal / -shm companions of a run's manifest included: a reader creates
+    none)."""
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
 
 
 def _fill(arg: str, w: Path, s: Path, ro: Path) -> str:

@@ -29,3 +29,34 @@ def test_optional_dependencies_are_extras_that_the_dev_extra_installs():
         assert package not in base and any(d.startswith(package) for d in extras[extra])
         assert any(d.startswith(package) for d in extras["dev"])  # make test on a fresh clone has them
         assert f"'.[{extra}]'" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+LAZY_PACKAGES = ("basinlab", "basinlab.experiments")
+
+
+def test_no_lazily_exported_name_is_also_a_submodule_name():
+    """Importing a submodule sets the package attribute of its name, which then shadows a lazy export of the same
+    name: ``from basinlab.experiments import plan`` gave the module once ``basinlab.experiments.plan`` had been
+    imported by another test (issue 12 item 6)."""
+    import importlib
+    import pkgutil
+
+    for name in LAZY_PACKAGES:
+        package = importlib.import_module(name)
+        submodules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+        assert not submodules & set(package._EXPORTS), name
+
+
+def test_lazy_exports_are_the_objects_after_every_submodule_was_imported():
+    import importlib
+    import inspect
+    import pkgutil
+
+    for name in LAZY_PACKAGES:
+        package = importlib.import_module(name)
+        for sub in pkgutil.iter_modules(package.__path__):
+            if name == "basinlab" and sub.name in ("__main__",):
+                continue
+            importlib.import_module(f"{name}.{sub.name}")
+        for export in package._EXPORTS:
+            assert not inspect.ismodule(getattr(package, export)), f"{name}.{export}"

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["BasinlabError", "ConfigError", "DataError", "CheckpointError", "expect", "describe_choices", "check_name",
-           "check_output_dir", "check_output_file", "check_input_dir", "check_at_least", "write_text_atomic"]
+           "check_output_dir", "check_output_file", "check_input_dir", "check_at_least"]
 
 
 class BasinlabError(ValueError):
@@ -111,35 +111,3 @@ def check_input_dir(path, what: str) -> None:
     if not p.is_dir():
         state = "is a file, not a folder" if p.exists() else "does not exist"
         raise ConfigError(f"{what} {str(path)!r} {state}; pass the folder that holds the dataset files")
-
-
-def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in its folder and a rename; the temporary file is removed
-    if anything fails. A target that exists and is not a regular file (``/dev/stdout``, a pipe) is written
-    directly, never replaced."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    p = Path(path)
-    if p.exists() and not p.is_file() and not p.is_dir():
-        try:
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as exc:  # name the file (a failed flush on close carries no file name)
-            raise OSError(exc.errno, exc.strerror, str(p)) from None
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, p)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror, str(p)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -118,8 +118,14 @@ def test_poison_labels_are_uniform_over_the_other_classes(tiny_mnist):
 
 def test_poison_that_does_not_fit_is_refused(tiny_mnist):
     tmp, _, _ = tiny_mnist
-    with pytest.raises(DataError, match=r"size 590 plus 20 poison examples exceeds the 600 examples.*at most 580"):
+    with pytest.raises(DataError, match=r"size 590 plus 20 poison examples exceeds the 600 examples.*size \+ poison "
+                                        r"must be at most 600\); use at most 10 poison examples with size 590 or a "
+                                        r"size of at most 580 with 20 poison examples$"):
         _mnist(tmp, size=590, poison=20)
+    # more poison than rows: no size fits it, so no negative size is offered (issue 12 item 6)
+    with pytest.raises(DataError, match=r"must be at most 600\); use at most 590 poison examples with size 10$"):
+        _mnist(tmp, size=10, poison=700)
+    assert len(_mnist(tmp, size=590, poison=10)) == 600  # the bound itself is accepted
     with pytest.raises(ConfigError, match="poison must be a non-negative integer; got -1"):
         _mnist(tmp, size=10, poison=-1)
 

@@ -40,7 +40,7 @@ def test_bad_spec_is_one_line_error_with_exit_code_2(tmp_path):
     bad.write_text('name = "x"\n[dataset]\nname = "swiss-roll"\n[train]\noptimizer = "adam"\n')
     proc = subprocess.run([sys.executable, "-m", "basinlab", "validate", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("error: train.optimizer: 'adam' is not allowed; use 'adamw' or 'sgd'")
+    assert proc.stderr.strip() == ("error: train.optimizer: 'adam' is invalid; use 'adamw' or 'sgd'")
 
 
 def test_failed_task_shows_in_status_and_exit_code(tmp_path, tiny_spec):

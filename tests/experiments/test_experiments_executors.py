@@ -96,7 +96,7 @@ def test_resources_num_cpus_is_optional_and_reaches_the_tasks():
     from experiments_testlib import TINY
 
     from basinlab.experiments import load_spec
-    from basinlab.experiments.plan import plan
+    from basinlab.experiments.planning import plan
 
     unset, _ = load_spec(TINY)
     assert unset.num_cpus is None and all(t.num_cpus is None for t in plan(unset).tasks)

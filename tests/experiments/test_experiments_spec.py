@@ -27,7 +27,7 @@ MALFORMED = [
     (BASE + "[volume]\nthreshold = 0.1", r"^volume\.threshold: unknown key.*'thresholds'"),
     (BASE.replace('"swiss-roll"', '"imagenet"'), r"^dataset\.name: 'imagenet' is not allowed; use .*'mnist'"),
     (BASE + '[[train.variants]]\nname = "a"\n[[train.variants]]\nname = "b"\noptimizer = "adam"',
-     r"^train\.variants\[1\]\.optimizer: 'adam' is not allowed; use 'adamw' or 'sgd'"),
+     r"^train\.variants\[1\]\.optimizer: 'adam' is invalid; use 'adamw' or 'sgd'$"),
     (BASE + '[[train.variants]]\nname = "a"\n[[train.variants]]\nname = "a"\nlr = 0.1',
      r"^train\.variants\[1\]\.name: 'a' is used twice"),
     (BASE.replace("[10, 20]", "[10, 0.5]"), r"^dataset\.sizes: mix of counts and fractions"),
@@ -35,10 +35,23 @@ MALFORMED = [
     (BASE.replace("[10, 20]", "[10, -3]"), r"^dataset\.sizes\[1\]: must be at least 1"),
     (BASE.replace("[10, 20]", "{logspace = [10, 100]}"), r"^dataset\.sizes\.logspace: expected \[min, max, n\]"),
     (BASE.replace("[10, 20]", "{linspace = [10, 100, 3]}"), r"^dataset\.sizes\.linspace: unknown key"),
-    (BASE.replace("epochs = 5", "epochs = 0"), r"^train\.epochs: must be at least 1"),
-    (BASE.replace("epochs = 5", "lr = -1.0"), r"^train\.lr: must be greater than 0"),
-    (BASE.replace("epochs = 5", 'lr = "fast"'), r"^train\.lr: expected a finite number"),
-    (BASE.replace("epochs = 5", "epochs = 5\nwarmup_epochs = 9"), r"^train: .*warmup_epochs"),
+    (BASE.replace("epochs = 5", "epochs = 0"), r"^train\.epochs: 0 is invalid; use an integer >= 1$"),
+    (BASE.replace("epochs = 5", "lr = -1.0"), r"^train\.lr: -1\.0 is invalid; use a finite number > 0$"),
+    (BASE.replace("epochs = 5", "lr = 0"), r"^train\.lr: 0 is invalid; use a finite number > 0$"),
+    (BASE.replace("epochs = 5", 'lr = "fast"'), r"^train\.lr: 'fast' is invalid; use a finite number > 0$"),
+    (BASE.replace("epochs = 5", "epochs = 5\nstop_loss = nan"),
+     r"^train\.stop_loss: nan is invalid; use a finite number > 0 \(or leave the key out: train all epochs\)$"),
+    (BASE.replace("epochs = 5", "epochs = 5\nbatch_size = -1"),
+     r"^train\.batch_size: -1 is invalid; use an integer >= 1, or 0 for full batch$"),
+    (BASE.replace("epochs = 5", "epochs = 5\nnesterov = 1"), r"^train\.nesterov: 1 is invalid; use true or false$"),
+    (BASE.replace("epochs = 5", "epochs = 5\nbetas = [0.9, 1.0]"), r"^train\.betas: \[0\.9, 1\.0\] is invalid; use two"),
+    (BASE.replace("epochs = 5", "epochs = 5\nwarmup_epochs = 9"),
+     r"^train\.warmup_epochs: 9 is invalid; use an integer in \[0, epochs=5\)$"),
+    # a cross-field error names the table the value came from: here the variant's sam_adaptive
+    (BASE + '[[train.variants]]\nname = "a"\nsam_adaptive = true',
+     r"^train\.variants\[0\]\.sam_adaptive: true \(ASAM\) needs sam_rho > 0"),
+    (BASE.replace("epochs = 5", "epochs = 5\nnesterov = true") + '[[train.variants]]\nname = "a"\noptimizer = "sgd"',
+     r"^train\.nesterov: true needs optimizer='sgd' and momentum > 0$"),
     (BASE + "[volume]\nlandscapes = \"mine\"", r"^volume\.landscapes: 'mine' is not allowed; use 'own', 'all'"),
     (BASE + "[volume]\nthresholds = [0.1, 0]", r"^volume\.thresholds\[1\]: must be greater than 0"),
     (BASE + "[volume]\ndirections = 2.5", r"^volume\.directions: expected an integer"),
@@ -51,7 +64,7 @@ MALFORMED = [
     (BASE + "[model]\nhidden = [32, 0]", r"^model\.hidden\[1\]: must be at least 1"),
     (BASE + "[poison]\namounts = [0, -5]", r"^poison\.amounts\[1\]: must be at least 0"),
     (BASE + "[poison]\nbase_size = 100", r"^poison\.base_size: give either poison\.base_size or dataset\.sizes"),
-    (BASE + "[profiles.quick]\ntrain = { epochs = -1 }", r"^train\.epochs: must be at least 1, got -1 \(with profiles\.quick applied\)$"),
+    (BASE + "[profiles.quick]\ntrain = { epochs = -1 }", r"^train\.epochs: -1 is invalid; use an integer >= 1 \(with profiles\.quick applied\)$"),
     (BASE + "[profiles.quick]\ntrain = { optimiser = \"sgd\" }", r"^train\.optimiser: unknown key"),
     (BASE.replace('"swiss-roll"', '"swiss-roll"\noptions = { n_totl = 5 }'),
      r"^dataset\.options: dataset 'swiss-roll' has no option\(s\) \['n_totl'\]"),
@@ -198,3 +211,13 @@ def test_validate_refuses_what_every_task_would_refuse(text, message):
 def test_spec_names_stay_inside_the_runs_folder(name):
     with pytest.raises(ConfigError, match=r"^name: .* may not start with '\.'|^name: expected a non-empty string"):
         load_spec(BASE.replace('name = "t"', f"name = {name!r}".replace("'", '"')))
+
+
+def test_train_keys_are_the_fields_of_train_config():
+    """The spec's [train] keys are TrainConfig's fields (but the seed, which is the model seed): one concept."""
+    from dataclasses import fields
+
+    from basinlab.experiments.spec_train import TRAIN_KEYS
+    from basinlab.train import TrainConfig
+
+    assert set(TRAIN_KEYS) == {f.name for f in fields(TrainConfig)} - {"seed"}

@@ -78,10 +78,13 @@ def test_rerun_retries_failed_tasks(tmp_path):
     assert summary.counts["failed"] == 0 and summary.counts["done"] == 6
 
 
-def test_manifest_uses_wal_and_records_states(tmp_path):
+def test_manifest_uses_wal_while_the_driver_runs_and_records_states(tmp_path):
+    with RunStore.open(tmp_path / "live") as store:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     _run(tmp_path, _plan())
     con = sqlite3.connect(tmp_path / "run" / "manifest.sqlite")
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # closed: a plain rollback journal, so read-only readers need (and create) no -wal / -shm file
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     assert con.execute("SELECT COUNT(*) FROM tasks WHERE state = 'done'").fetchone()[0] == 6
     con.close()
 

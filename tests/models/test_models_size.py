@@ -25,7 +25,7 @@ def test_a_model_too_big_is_refused_before_allocating():
         build_model(huge, seed=0)  # would need ~1.5 TB: refused at once
     assert "\n" not in str(e.value)
     small = ModelSpec(kind="mlp", input_shape=(784,), num_classes=10, hidden=(1000,))
-    with pytest.raises(ConfigError, match=r"more than the --max-memory limit \(1 MB\)"):
+    with pytest.raises(ConfigError, match=r"more than the max_memory limit \(1 MB\)"):
         check_fits(small, "1M")
     assert check_fits(small, "1G") == 795_010
 
@@ -46,3 +46,53 @@ def test_train_cli_refuses_a_huge_hidden_width_in_one_line(tmp_path, capsys):
     last = capsys.readouterr().err.splitlines()[-1]
     assert exit_info.value.code == 2 and last.startswith("error: model hidden=[100000000] has 500,000,002 parameters")
     assert "more than this machine's available memory" in last and not (tmp_path / "o").exists()
+
+
+def test_memory_limit_sets_the_variable_workers_inherit_and_restores_it(monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from basinlab.models.size import MAX_MEMORY_ENV, memory_limit
+
+    monkeypatch.setenv(MAX_MEMORY_ENV, "1K")
+    small = ModelSpec(kind="mlp", input_shape=(2,), num_classes=2, hidden=(4,))
+    with pytest.raises(ConfigError, match=r"the --max-memory \(BASINLAB_MAX_MEMORY\) limit \(1 KB\)"):
+        check_fits(small)
+    with memory_limit("2G"):  # overrides the variable already set
+        assert os.environ[MAX_MEMORY_ENV] == str(2 * 2**30) and check_fits(small) == 22
+        child = subprocess.run([sys.executable, "-c", f"import os; print(os.environ['{MAX_MEMORY_ENV}'])"],
+                               capture_output=True, text=True, check=True)
+        assert child.stdout.strip() == str(2 * 2**30)  # a worker process started here is held to it
+    assert os.environ[MAX_MEMORY_ENV] == "1K"
+    with memory_limit(None):
+        assert os.environ[MAX_MEMORY_ENV] == "1K"
+    with pytest.raises(ConfigError, match="--max-memory: 'lots' is not a memory size"), memory_limit("lots"):
+        pass
+
+
+def test_max_memory_option_overrides_the_environment_variable(tmp_path, monkeypatch, capsys):
+    """BASINLAB_MAX_MEMORY=1K refuses the spec's model; --max-memory 1G on the same command accepts it."""
+    from basinlab.cli.app import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('name = "s"\n[dataset]\nname = "swiss-roll"\nsizes = [20]\n[model]\nhidden = [4]\n'
+                    "[train]\nepochs = 1\n")
+    monkeypatch.setenv("BASINLAB_MAX_MEMORY", "1K")
+    with pytest.raises(SystemExit) as refused:
+        main(["validate", str(spec)])
+    assert refused.value.code == 2 and "limit (1 KB)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as accepted:
+        main(["validate", str(spec), "--max-memory", "1G"])
+    assert accepted.value.code == 0 and ": valid" in capsys.readouterr().out
+
+
+def test_every_command_that_builds_models_has_max_memory():
+    import typer.main
+
+    from basinlab.cli.app import app
+
+    click_app = typer.main.get_command(app)
+    for name in ("train", "volume", "measure", "run", "demo", "validate"):
+        options = {o for p in click_app.commands[name].params for o in p.opts}
+        assert "--max-memory" in options, name

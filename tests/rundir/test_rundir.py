@@ -19,14 +19,15 @@ from basinlab.rundir import (
     check_record,
     file_record,
     open_run,
+    planned_task_ids,
+    read_manifest,
     read_table,
     to_arrow,
 )
 
 
 def _listing(root):
-    return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
-                  if not p.name.startswith("manifest.sqlite-"))  # (SQLite's own -wal/-shm sidecar files)
+    return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*"))
 
 
 class _T:
@@ -59,7 +60,8 @@ def test_read_only_open_makes_writes_and_deletes_nothing(tmp_path):
         assert [r["state"] for r in view.states(verify=True)] == ["done", "done"]
         assert view.meta() == {}
     assert len(read_table(root, "measures")) == 2
-    assert _listing(root) == before
+    assert read_manifest(root) == {"tasks done": 2} and planned_task_ids(root) is None
+    assert _listing(root) == before  # SQLite's -wal / -shm companions included: a reader creates none
     for missing in (tmp_path / "nope", tmp_path / "nope" / "deeper"):
         with pytest.raises(ConfigError, match="is not a run directory"):
             open_run(missing)
@@ -67,6 +69,30 @@ def test_read_only_open_makes_writes_and_deletes_nothing(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="is a file, not a folder"):
         open_run(tmp_path / "file")
+
+
+def test_readers_create_no_sqlite_companion_files_beside_a_live_driver_or_an_old_wal_manifest(tmp_path):
+    """The driver writes the manifest in WAL mode and leaves a rollback journal when it closes; a read-only reader
+    of a run written before that (WAL header, no -wal file) opens it immutable: no -wal / -shm appears."""
+    import sqlite3
+
+    root = _finished_run(tmp_path / "run")
+    assert not list(root.glob("manifest.sqlite-*"))  # the driver closed: no companions left
+    conn = sqlite3.connect(root / "manifest.sqlite")
+    conn.execute("PRAGMA journal_mode=WAL")  # as runs written before were left
+    conn.close()
+    before = _listing(root)
+    with open_run(root) as view:
+        assert [r["state"] for r in view.states(verify=True)] == ["done", "done"]
+    assert read_manifest(root) == {"tasks done": 2}
+    assert _listing(root) == before
+    with RunStore.open(root) as store:  # a live driver has its own -wal / -shm; a reader adds nothing and reads
+        store.mark("t0", "failed", error="x")
+        live = {p.name for p in root.iterdir()}
+        with open_run(root) as view:
+            assert [r["state"] for r in view.states()] == ["failed", "done"]
+        assert {p.name for p in root.iterdir()} == live
+    assert not list(root.glob("manifest.sqlite-*"))
 
 
 def test_integrity_records_size_and_sha256(tmp_path):
@@ -201,3 +227,36 @@ def test_flock_lock_file_of_an_exited_driver_does_not_block(tmp_path):
     lock = acquire_driver_lock(tmp_path)
     assert (tmp_path / LOCK_FILE).read_text().startswith(f"PID {os.getpid()} ")
     lock.release()
+
+
+def test_the_package_writes_files_only_through_the_rundir_helpers():
+    """One way to write a file (issue 12 item 4): no module renames its own temporary file into place."""
+    from pathlib import Path
+
+    import basinlab
+
+    src = Path(basinlab.__file__).parent
+    allowed = {"rundir/files.py", "rundir/layout.py"}  # the writer and the temporary files' name pattern
+    found = []
+    for path in src.rglob("*.py"):
+        rel = path.relative_to(src).as_posix()
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if rel not in allowed and any(s in line for s in ("os.replace(", "os.rename(", "mkstemp(", '.tmp"')):
+                if "unpacked" not in line:  # data/download.py moves an unpacked folder into place
+                    found.append(f"{rel}:{n}: {line.strip()}")
+    assert not found, found
+
+
+def test_atomic_write_names_the_target_and_leaves_nothing_on_failure(tmp_path):
+    from basinlab.rundir import FILE_MODE, atomic_path, atomic_write_text
+
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "x")
+    assert target.read_text() == "x" and os.stat(target).st_mode & 0o777 == FILE_MODE
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer failed")
+    assert target.read_text() == "x" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    with pytest.raises(FileNotFoundError) as caught:
+        atomic_write_text(tmp_path / "absent" / "out.txt", "x")
+    assert caught.value.filename == str(tmp_path / "absent" / "out.txt")

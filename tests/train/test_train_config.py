@@ -29,11 +29,20 @@ def test_json_round_trip():
     ({"optimizer": "adam"}, r"optimizer='adam' is invalid; use 'adamw' or 'sgd'"),
     ({"schedule": "linear"}, r"schedule='linear' is invalid; use 'constant', 'step' or 'cosine'"),
     ({"loss": "nll"}, r"loss='nll' is invalid; use 'cross_entropy' or 'mse'"),
-    ({"lr": -1.0}, "lr=-1.0 is invalid; use a non-negative number"),
-    ({"lr": 0}, "lr=0.0 is invalid; use a positive number"),
-    ({"batch_size": 0}, "batch_size=0 is invalid; use a positive integer, or None for full batch"),
+    # lr = 0 and lr = -1 fail the same rule and say so in the same words (issue 12 item 6)
+    ({"lr": -1.0}, r"^train config lr=-1.0 is invalid; use a finite number > 0$"),
+    ({"lr": 0}, r"^train config lr=0 is invalid; use a finite number > 0$"),
+    ({"lr": math.inf}, r"lr=inf is invalid; use a finite number > 0"),
+    ({"eps": 0.0}, r"eps=0.0 is invalid; use a finite number > 0"),
+    ({"weight_decay": math.nan}, r"weight_decay=nan is invalid; use a finite number >= 0"),
+    ({"batch_size": 0}, "batch_size=0 is invalid; use an integer >= 1, or None for full batch"),
     ({"epochs": 0}, "epochs=0 is invalid"),
     ({"stop_loss": 0.0}, "stop_loss=0.0 is invalid"),
+    ({"stop_loss": math.nan}, r"stop_loss=nan is invalid; use a finite number > 0, or None"),  # issue 12 item 6
+    ({"stop_loss": math.inf}, r"stop_loss=inf is invalid"),
+    ({"swa_lr": math.nan}, r"swa_lr=nan is invalid"),
+    ({"sam_adaptive": True}, r"sam_adaptive=True \(ASAM\) needs sam_rho > 0"),
+    ({"checkpoint_epochs": 5}, r"checkpoint_epochs=5 is invalid; use a list of epoch numbers >= 0"),
     ({"warmup_epochs": 10, "epochs": 10}, r"warmup_epochs=10 is invalid; use an integer in \[0, epochs=10\)"),
     ({"swa_start": 11, "epochs": 10}, "swa_start=11 is invalid"),
     ({"checkpoint_epochs": (3, 12), "epochs": 10}, r"checkpoint_epochs=\(3, 12\) is invalid"),
@@ -41,8 +50,9 @@ def test_json_round_trip():
     ({"betas": (0.9,)}, "betas=.* is invalid; use two numbers"),
 ])
 def test_bad_values_name_the_field_and_the_choices(kwargs, match):
-    with pytest.raises(ConfigError, match=match):
+    with pytest.raises(ConfigError, match=match) as caught:
         TrainConfig(**kwargs)
+    assert caught.value.field in kwargs  # the field at fault, for callers that name it their own way (specs)
 
 
 def test_unknown_key_in_dict():

@@ -122,3 +122,29 @@ def test_summary_carries_the_nonfinite_loss_count():
     assert result.counts["nonfinite_points"] > 0
     assert (summary["nonfinite_points"] == result.counts["nonfinite_points"]).all()
     assert np.isfinite(summary["log_volume"]).all()  # NaN counts as above τ: it ends the ray, it is not a loss value
+
+
+def test_save_is_temp_plus_rename_with_the_common_file_mode(tmp_path, monkeypatch):
+    """VolumeResult.save goes through basinlab.rundir.atomic_path (issue 12 item 4): mode 0644 under umask 022 like
+    every file, and a writer that fails half way leaves the old file whole and no temporary behind."""
+    import os
+
+    import safetensors.numpy
+
+    from basinlab.rundir import FILE_MODE
+
+    path = tmp_path / "vol.safetensors"
+    _result().save(path)
+    assert os.stat(path).st_mode & 0o777 == FILE_MODE and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    whole = path.read_bytes()
+
+    def half_then_fail(arrays, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", half_then_fail)
+    with pytest.raises(OSError, match="No space left") as caught:
+        _result().save(path)
+    assert caught.value.filename == str(path)  # the error names the target, not the temporary
+    assert path.read_bytes() == whole and sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -24,6 +24,21 @@ Factory = Annotated[str | None, typer.Option(
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Directory with dataset files.")]
 
 
+def _memory_size(value: str | None) -> str | None:
+    """Check a --max-memory value as it is parsed (one-line error before any work)."""
+    if value is not None:
+        from basinlab.models.size import parse_memory
+
+        parse_memory(value, "--max-memory")
+    return value
+
+
+MaxMemory = Annotated[str | None, typer.Option(
+    "--max-memory", metavar="SIZE", callback=_memory_size,
+    help="Refuse a model whose training would need more memory than SIZE (e.g. 8G, 512M; default: "
+         "$BASINLAB_MAX_MEMORY, else the available memory).")]
+
+
 def json_clean(value: Any) -> Any:
     """``value`` with NaN and infinities as None, numpy scalars as Python numbers, tuples as lists, paths as text."""
     import math
@@ -49,10 +64,11 @@ def write_json(value: Any, target: str) -> None:
     if target == "-":
         typer.echo(text, nl=False)
         return
-    from basinlab.errors import check_output_file, write_text_atomic
+    from basinlab.errors import check_output_file
+    from basinlab.rundir import atomic_write_text
 
     check_output_file(target, "--json")
-    write_text_atomic(target, text)
+    atomic_write_text(target, text)
 
 
 def frame_records(frame) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Factory, Json, Quiet, Threads, Verbose
+from basinlab.cli._options import DataDir, Device, Factory, Json, MaxMemory, Quiet, Threads, Verbose
 
 
 def measure(
@@ -28,6 +28,7 @@ def measure(
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
+    max_memory: MaxMemory = None,
     json_path: Json = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -42,6 +43,7 @@ def measure(
     from basinlab.cli.report_cmd import wide_console
     from basinlab.errors import check_at_least, check_input_dir, check_output_file
     from basinlab.measures.checkpoint import measure_checkpoint, parse_setting
+    from basinlab.models.size import memory_limit
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads
 
@@ -55,7 +57,7 @@ def measure(
     settings: dict = {}
     for text in setting or []:
         parse_setting(text, settings)
-    with interruptible("no result was written (rerun the command)"), limit_threads(threads), \
+    with interruptible("no result was written (rerun the command)"), limit_threads(threads), memory_limit(max_memory), \
             output.bar("measures", None, unit="measures", every=None) as bar:
         rows = measure_checkpoint(checkpoint, names, landscape=landscape, settings=settings, seed=seed, init=init,
                                   data_dir=data_dir, device=device, factory=factory,

@@ -127,13 +127,14 @@ def compare(
     names = tuple(s.strip() for s in labels.split(","))
     if len(names) != 2 or not all(names) or names[0] == names[1]:
         raise ConfigError(f"--labels {labels!r}: give two different names separated by a comma, e.g. standard,unit")
-    from basinlab.errors import check_output_file, write_text_atomic
+    from basinlab.errors import check_output_file
+    from basinlab.rundir import atomic_write_text
 
     if csv is not None:
         check_output_file(csv, "--csv")
     cells = compare_runs(run_a, run_b, labels=names)
     if csv is not None:
-        write_text_atomic(csv, cells.to_csv(index=False))
+        atomic_write_text(csv, cells.to_csv(index=False))
     a, b = names
     keys = ["variant", "train_size", "landscape_size", "threshold"]
     cols = [f"r_max_{a}", f"r_max_{b}", "r_max_ratio", f"r_median_{a}", f"r_median_{b}", "r_median_ratio"]

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Json, Quiet, TaskThreads, Verbose
+from basinlab.cli._options import DataDir, Device, Json, MaxMemory, Quiet, TaskThreads, Verbose
 
 PHASES = {"train": "training", "volume": "volume", "measures": "measures"}
 
 
 def _progress_run(spec_source: str, out: Path | None, profile: str | None, executor: str,
                   workers: int | None, address: str | None, device: str, report: bool = True,
-                  data_dir: Path | None = None, *, resume: str = "", threads: int | None = None) -> None:
+                  data_dir: Path | None = None, *, resume: str = "", threads: int | None = None,
+                  max_memory: str | None = None) -> None:
     """Run with one progress bar per phase on stderr (plain lines when stderr is not a terminal), then print a
     summary table and write the report. ``resume`` is the command line that resumes this run (for Ctrl-C)."""
     from basinlab.cli._progress import current, interruptible
@@ -55,7 +56,7 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
     with interruptible(kept), output.progress(unit="tasks", every=None) as group:
         summary = run_experiment(spec_source, run_dir, profile=profile, executor=executor, workers=workers,
                                  address=address, device=device, data_dir=data_dir, on_event=on_event,
-                                 on_plan=on_plan, threads=threads)
+                                 on_plan=on_plan, threads=threads, max_memory=max_memory)
     console = wide_console()
     _print_summary(console, summary)
     if report:
@@ -102,20 +103,15 @@ def _print_summary(console, summary) -> None:
 
 
 def _write_report(console, run_dir: Path) -> bool:
-    """Write the HTML report if ``basinlab.report`` exists; False when writing it failed.
+    """Write the HTML report; False when writing it failed.
 
     A failing report does not lose results (they are complete in RUN_DIR): the error is printed with its
     location and the run exits with code 1.
     """
     import traceback
 
-    try:
-        from basinlab.report import write_report
-    except ImportError as exc:
-        if exc.name != "basinlab.report":
-            raise
-        console.print("(no report: basinlab.report.write_report is not available)")
-        return True
+    from basinlab.report import write_report
+
     try:
         path = write_report(run_dir)
     except Exception as exc:  # noqa: BLE001 - results are safe; say where the report broke
@@ -145,6 +141,7 @@ def register(app: typer.Typer) -> None:
         threads: TaskThreads = None,
         report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report at the end."),
         data_dir: DataDir = None,
+        max_memory: MaxMemory = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -156,7 +153,8 @@ def register(app: typer.Typer) -> None:
             executor = "process"
         _progress_run(str(spec), out, profile, executor, workers, address, device, report, data_dir,
                       resume=_resume_command(["run", str(spec)], out, profile, executor, workers, address, device,
-                                             threads) + ("" if report else " --no-report"), threads=threads)
+                                             threads, max_memory) + ("" if report else " --no-report"),
+                      threads=threads, max_memory=max_memory)
 
     @app.command()
     def status(
@@ -207,20 +205,22 @@ def register(app: typer.Typer) -> None:
     def validate(
         spec: Path = typer.Argument(..., help="Experiment spec (TOML)."),
         profile: str | None = typer.Option(None, "--profile", help="A profile of the spec (its profiles.<name> table)."),
+        max_memory: MaxMemory = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Check a spec without running it and print how many tasks it plans."""
         from basinlab.cli._progress import configure
-        from basinlab.experiments import load_spec
-        from basinlab.experiments.plan import plan  # (the package's 'plan' is this module once imported)
+        from basinlab.experiments import load_spec, plan
+        from basinlab.models.size import memory_limit
 
         configure(quiet, verbose)
         from basinlab.experiments.spec import check_runnable
 
         parsed, _ = load_spec(spec, profile=profile)
         counts = plan(parsed).counts()
-        check_runnable(parsed)  # what a run checks before its first task: "valid" means the run can start
+        with memory_limit(max_memory):
+            check_runnable(parsed)  # what a run checks before its first task: "valid" means the run can start
         detail = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         typer.echo(f"{spec}: valid{' (profile ' + profile + ')' if profile else ''}; "
                    f"{sum(counts.values())} tasks planned: {detail}")
@@ -232,6 +232,7 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(None, "--workers", help="Parallel workers."),
         device: Device = "cpu",
         threads: TaskThreads = None,
+        max_memory: MaxMemory = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -243,19 +244,19 @@ def register(app: typer.Typer) -> None:
         if workers is not None and executor == "local":
             executor = "process"
         _progress_run(QUICKSTART_TOML, out, "quick", executor, workers, None, device,
-                      resume=_resume_command(["demo"], out, None, executor, workers, None, device, threads),
-                      threads=threads)
+                      resume=_resume_command(["demo"], out, None, executor, workers, None, device, threads, max_memory),
+                      threads=threads, max_memory=max_memory)
 
 
 def _resume_command(head: list[str], out: Path | None, profile: str | None, executor: str, workers: int | None,
-                    address: str | None, device: str, threads: int | None = None) -> str:
+                    address: str | None, device: str, threads: int | None = None, max_memory: str | None = None) -> str:
     """The command line that resumes a run (same spec, profile and run directory)."""
     import shlex
 
     args = ["basinlab", *head]
     for flag, value, default in (("--out", out, None), ("--profile", profile, None), ("--executor", executor, "local"),
                                  ("--workers", workers, None), ("--address", address, None), ("--device", device, "cpu"),
-                                 ("--threads", threads, None)):
+                                 ("--threads", threads, None), ("--max-memory", max_memory, None)):
         if value is not None and value != default and not (head == ["demo"] and flag == "--profile"):
             args += [flag, str(value)]
     return shlex.join(args)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Quiet, Threads, Verbose
+from basinlab.cli._options import DataDir, Device, MaxMemory, Quiet, Threads, Verbose
 
 AUTO_MODEL = {"swiss-roll": "mlp-swiss", "modular": "mlp-modular", "cifar10": "mlp-cifar"}
 
@@ -69,6 +69,7 @@ def train_command(
     name: Annotated[str, typer.Option("--name", help="Checkpoint file name (without extension).")] = "model",
     device: Device = "cpu",
     threads: Threads = None,
+    max_memory: MaxMemory = None,
     no_test: Annotated[bool, typer.Option("--no-test", help="Do not evaluate on the test split.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress",
         help="Show progress on stderr (a bar on a terminal, a line per 10% of epochs otherwise).")] = True,
@@ -80,6 +81,7 @@ def train_command(
     from basinlab.data.dataset import DatasetSpec
     from basinlab.errors import ConfigError, check_name
     from basinlab.models import ModelSpec, count_parameters, model_preset
+    from basinlab.models.size import memory_limit
     from basinlab.parse import parse_list, parse_size
     from basinlab.runtime import limit_threads
     from basinlab.train import TrainConfig
@@ -129,7 +131,8 @@ def train_command(
 
     kept = (f"only the checkpoints of --checkpoint-epochs already reached are kept in {out}; training does not "
             f"resume: rerun the command") if config.checkpoint_epochs else "nothing was saved; rerun the command"
-    with interruptible(kept), limit_threads(threads), output.bar("training", epochs, unit="epochs") as bar:
+    with interruptible(kept), limit_threads(threads), memory_limit(max_memory), \
+            output.bar("training", epochs, unit="epochs") as bar:
         trained = train_to_checkpoint(
             spec, model_spec, config, out, name, model_seed=seed, test_spec=test_spec, data_dir=data_dir,
             device=device, progress=on_epoch,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from basinlab.cli._options import DataDir, Device, Factory, Json, Quiet, Threads, Verbose
+from basinlab.cli._options import DataDir, Device, Factory, Json, MaxMemory, Quiet, Threads, Verbose
 
 
 def volume(
@@ -41,6 +41,7 @@ def volume(
     data_dir: DataDir = None,
     device: Device = "cpu",
     threads: Threads = None,
+    max_memory: MaxMemory = None,
     out: Annotated[Path | None, typer.Option(
         help="Where to save the result (default: next to the checkpoint).")] = None,
     json_path: Json = None,
@@ -53,6 +54,7 @@ def volume(
     from basinlab.cli._tables import make_console, print_volume_summary
     from basinlab.errors import check_at_least, check_input_dir, check_output_file, describe_choices, expect
     from basinlab.measures.checkpoint import checkpoint_volume
+    from basinlab.models.size import memory_limit
     from basinlab.normalization import DIRECTION_DRAWS
     from basinlab.parse import parse_list
     from basinlab.runtime import limit_threads, resolve_device
@@ -68,7 +70,7 @@ def volume(
     thresholds = parse_list(threshold, float, "--threshold", "0.1,0.3") or (
         [0.95] if threshold_kind == "accuracy" else [0.1])
     with interruptible("no result was written (a volume is not resumable; rerun the command)"), \
-            limit_threads(threads), output.bar("volume", directions, unit="directions") as bar:
+            limit_threads(threads), memory_limit(max_memory), output.bar("volume", directions, unit="directions") as bar:
         result = checkpoint_volume(
             checkpoint, landscape, thresholds=thresholds, threshold_kind=threshold_kind, directions=directions, seed=seed, data_seed=data_seed,
             rtol=rtol, normalization=normalization, filter_normalize=not no_filter_norm, data_dir=data_dir,

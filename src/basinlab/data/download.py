@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..rundir import atomic_path
 
 __all__ = ["Resource", "file_checksum", "download_file", "download_resources", "extract_tar"]
 
@@ -55,25 +56,21 @@ def download_file(url: str, destination: str | Path, checksum: str, *, timeout: 
     algorithm, expected = _split_checksum(checksum)
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-    temp = Path(temp_name)
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            shutil.copyfileobj(response, out, 1 << 20)
-        actual = file_checksum(temp, algorithm)
-        if actual != expected:
-            raise DataError(
-                f"download of {url} has {algorithm} {actual}, expected {expected}; the file was discarded "
-                "(a proxy or a corrupted mirror?). Retry, or fetch it by hand and check the checksum"
-            )
-        os.replace(temp, destination)
+        with atomic_path(destination) as temp:  # removed on any failure, so destination is whole or absent
+            with open(temp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+                shutil.copyfileobj(response, out, 1 << 20)
+            actual = file_checksum(temp, algorithm)
+            if actual != expected:
+                raise DataError(
+                    f"download of {url} has {algorithm} {actual}, expected {expected}; the file was discarded "
+                    "(a proxy or a corrupted mirror?). Retry, or fetch it by hand and check the checksum"
+                )
     except DataError:
         raise
     except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: malformed URL
         reason = getattr(exc, "reason", None) or exc
         raise DataError(f"could not download {url}: {reason}") from exc
-    finally:
-        temp.unlink(missing_ok=True)
     return destination
 
 

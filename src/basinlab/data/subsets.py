@@ -58,10 +58,13 @@ def resolve_size(
         if count < 1:
             raise ConfigError(f"dataset size must be a positive count; got {size!r}")
     if count > limit:
-        if reserved:
+        if reserved:  # size + poison <= n_available: say which poison fits this size, and which size this poison
+            fits = [f"at most {n_available - count} poison examples with size {count}"] if count < n_available else []
+            fits += [f"a size of at most {limit} with {reserved} poison examples"] if limit >= 1 else []
             raise DataError(
                 f"dataset size {count} plus {reserved} poison examples exceeds the {n_available} examples of "
-                f"{name}; use a size of at most {limit} (the poison pool must be disjoint from the clean subset)"
+                f"{name} (the poison pool is disjoint from the clean subset, so size + poison must be at most "
+                f"{n_available})" + (f"; use {' or '.join(fits)}" if fits else "")
             )
         raise DataError(
             f"dataset size {count} is larger than the {n_available} examples of {name}; "

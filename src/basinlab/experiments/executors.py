@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError, describe_choices
-from .plan import Task
+from .planning import Task
 
 __all__ = ["TaskResult", "execute_task", "check_executor", "make_executor", "LocalExecutor", "ProcessExecutor", "RayExecutor",
            "EXECUTORS", "available_cpus"]

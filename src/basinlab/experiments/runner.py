@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import check_at_least, check_output_dir
 from ..rundir import RunStore, open_run
 from .executors import TaskResult, check_executor, make_executor
-from .plan import Plan, Task, plan
+from .planning import Plan, Task, plan
 from .spec import ExperimentSpec, check_runnable, load_spec
 
 __all__ = ["RunSummary", "execute_plan", "run_experiment", "default_run_dir", "run_status"]
@@ -130,13 +130,28 @@ def _versions() -> dict[str, str]:
 def run_experiment(spec_source: str | Path, out: str | Path | None = None, *, profile: str | None = None,
                    executor: str = "local", workers: int | None = None, address: str | None = None,
                    device: str = "cpu", data_dir: str | Path | None = None, on_event: EventCallback | None = None,
-                   on_plan: Callable[[Plan], None] | None = None, threads: int | None = None) -> RunSummary:
+                   on_plan: Callable[[Plan], None] | None = None, threads: int | None = None,
+                   max_memory: int | str | None = None) -> RunSummary:
     """Plan and run a spec file (or TOML text) into ``out`` (default ``runs/<name>[-<profile>]``).
 
     ``data_dir`` overrides the spec's ``dataset.data_dir`` (where dataset files are looked for first); it is
     not part of any task id. ``threads`` (torch threads per task, and CPUs a Ray task asks for) overrides the
-    spec's ``[resources] num_cpus``; it is not part of any task id either.
+    spec's ``[resources] num_cpus``; it is not part of any task id either. ``max_memory`` (bytes or e.g. ``'8G'``;
+    default: ``BASINLAB_MAX_MEMORY``, else the available memory) bounds the memory one model may need to train: a
+    spec whose model does not fit is refused before the run directory is made, and every task (in this process
+    or a worker) is held to it.
     """
+    from ..models.size import memory_limit
+
+    with memory_limit(max_memory):
+        return _run_experiment(spec_source, out, profile=profile, executor=executor, workers=workers, address=address,
+                               device=device, data_dir=data_dir, on_event=on_event, on_plan=on_plan, threads=threads)
+
+
+def _run_experiment(spec_source: str | Path, out: str | Path | None, *, profile: str | None, executor: str,
+                    workers: int | None, address: str | None, device: str, data_dir: str | Path | None,
+                    on_event: EventCallback | None, on_plan: Callable[[Plan], None] | None,
+                    threads: int | None) -> RunSummary:
     from ..runtime import resolve_device
 
     spec, text = load_spec(spec_source, profile=profile)

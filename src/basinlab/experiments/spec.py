@@ -184,7 +184,8 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
     poison = root.table("poison", ("amounts", "base_size"))
     amounts = tuple(_int_list(poison, "amounts", [0], lo=0))
     sizes = _sizes(ds, poison)
-    _check_sizes_fit(dataset, options, sizes, "poison.base_size" if ds.raw("sizes", None) is None else ds.key("sizes"))
+    _check_sizes_fit(dataset, options, sizes, "poison.base_size" if ds.raw("sizes", None) is None else ds.key("sizes"),
+                     amounts)
     return ExperimentSpec(
         name=name, description=root.str("description", ""), dataset=dataset,
         dataset_options=tuple(sorted(options.items())), data_dir=ds.str("data_dir", None),
@@ -201,7 +202,9 @@ def _parse_inner(data: dict[str, Any], profile: str | None) -> ExperimentSpec:
 def check_runnable(spec: ExperimentSpec) -> None:
     """The checks a run makes on the file system before its first task: ``dataset.data_dir`` (or ``--data-dir``)
     is an existing folder, and a file-based dataset's train and test files are present when downloading is off
-    (``BASINLAB_DOWNLOAD=0``). Raises :class:`ConfigError` / :class:`~basinlab.errors.DataError`."""
+    (``BASINLAB_DOWNLOAD=0``); and the resource guard: the spec's model, on this dataset, fits in memory
+    (``BASINLAB_MAX_MEMORY`` / ``--max-memory``, else the available memory; :func:`basinlab.models.size.check_fits`).
+    Raises :class:`ConfigError` / :class:`~basinlab.errors.DataError`."""
     from ..data.locate import FILE_DATASETS, _download_allowed, locate
     from ..errors import check_input_dir
 
@@ -210,6 +213,26 @@ def check_runnable(spec: ExperimentSpec) -> None:
     if spec.dataset in FILE_DATASETS and not _download_allowed(None):
         for split in ("train", "test"):
             locate(spec.dataset, split, spec.data_dir, download=False)
+    _check_model_fits(spec)
+
+
+def _check_model_fits(spec: ExperimentSpec) -> None:
+    """The spec's model (``[model]`` with the dataset's input shape and classes) is valid and fits in memory (a
+    user's ``module:callable`` model is built, and so checked, by :func:`_check_user_code`)."""
+    from ..data.sources import dataset_info
+    from ..models import ModelSpec
+    from ..models.size import check_fits
+
+    if is_reference(spec.model.kind):
+        return
+    info = dataset_info(spec.dataset, **dict(spec.dataset_options))
+    m = spec.model
+    try:
+        model = ModelSpec(kind=m.kind, input_shape=tuple(info["input_shape"]), num_classes=info["num_classes"],
+                          hidden=m.hidden, dropout=m.dropout, options=dict(m.options))
+    except ConfigError as exc:
+        raise ConfigError(f"model: {exc}") from None
+    check_fits(model, what=f"model.hidden: {list(m.hidden)} on {spec.dataset}")
 
 
 def _check_user_code(spec: ExperimentSpec) -> None:
@@ -223,7 +246,7 @@ def _check_user_code(spec: ExperimentSpec) -> None:
     from ..data.sources import dataset_info
 
     info = dataset_info(spec.dataset, **options)
-    _check_sizes_fit(spec.dataset, options, spec.sizes, "dataset.sizes", called=True)
+    _check_sizes_fit(spec.dataset, options, spec.sizes, "dataset.sizes", spec.poison, called=True)
     if is_reference(spec.model.kind):
         model = ModelSpec(kind=spec.model.kind, input_shape=info["input_shape"], num_classes=info["num_classes"],
                           options=spec.model.options)
@@ -231,11 +254,9 @@ def _check_user_code(spec: ExperimentSpec) -> None:
 
 
 def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
-    """Options are validated by ``basinlab.data`` itself, when it is importable."""
-    try:
-        from ..data.sources import resolve_options
-    except ImportError:
-        return
+    """Options are validated by ``basinlab.data`` itself."""
+    from ..data.sources import resolve_options
+
     try:
         resolve_options(name, options)
     except ConfigError as exc:
@@ -243,17 +264,29 @@ def _check_dataset_options(name: str, options: dict[str, Any]) -> None:
 
 
 def _check_sizes_fit(dataset: str, options: dict[str, Any], sizes: tuple[int | float | None, ...], key: str,
-                     called: bool = False) -> None:
-    """Training-set counts must fit in the dataset's training split (official sizes; generated sets are built)."""
-    counts = [s for s in sizes if isinstance(s, int)]
-    if not counts or (is_reference(dataset) and not called):  # a user's data: checked by check_runnable
+                     poison: tuple[int, ...] = (0,), called: bool = False) -> None:
+    """Training-set counts must fit in the dataset's training split (official sizes; generated sets are built), and
+    so must the largest size plus the most poison (the poison pool is disjoint from the clean rows). A user's
+    dataset (``module:callable``) is checked only when ``called`` (by :func:`check_runnable`)."""
+    if is_reference(dataset) and not called:
         return
     from ..data.sources import dataset_info
+    from ..data.subsets import resolve_size
 
+    counts = [s for s in sizes if isinstance(s, int)]
+    most_poison = max(poison, default=0)
+    if not counts and not most_poison:
+        return
     available = dataset_info(dataset, **options)["train_size"]
-    if max(counts) > available:
+    if counts and max(counts) > available:
         raise ConfigError(f"{key}: {max(counts):,} examples asked, but the {dataset} training split has {available:,}; "
                           f"use counts up to {available:,} or fractions in (0, 1]")
+    largest = max(resolve_size(s, available) for s in sizes)
+    if largest + most_poison > available:
+        raise ConfigError(f"poison.amounts: {most_poison:,} poison examples with training size {largest:,} need "
+                          f"{largest + most_poison:,} rows, but the {dataset} training split has {available:,} (size + "
+                          f"poison must be at most {available:,}); use amounts up to {max(available - largest, 0):,} "
+                          f"or smaller {key}")
 
 
 def _measure_keys(root: Table) -> tuple[str, ...]:

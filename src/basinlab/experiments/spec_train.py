@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ._check import Table, check_float, check_int, join
+from ._check import Table
+
+if TYPE_CHECKING:
+    from ..train.config import TrainConfigError
 
 __all__ = ["Variant", "TRAIN_KEYS", "parse_variants", "train_config_kwargs"]
 
-OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("constant", "step", "cosine")
-LOSSES = ("cross_entropy", "mse")
 # TrainConfig fields settable in [train] and in each [[train.variants]] (seed comes from the model seed).
 TRAIN_KEYS = ("optimizer", "lr", "weight_decay", "momentum", "nesterov", "betas", "eps", "sam_rho", "sam_adaptive",
               "sam_eta", "batch_size", "epochs", "stop_loss", "eval_every", "schedule", "warmup_epochs", "step_size",
               "step_gamma", "swa_start", "swa_lr", "checkpoint_epochs", "loss")
+# TrainConfig's words for values TOML spells otherwise (no None in TOML: leave the key out; 0 = full batch)
+_TOML_WORDS = (("True or False", "true or false"), (", or None for full batch", ", or 0 for full batch"),
+               (", or None (", " (or leave the key out: "), (", or None", " (or leave the key out)"))
 
 
 @dataclass(frozen=True)
@@ -31,38 +34,28 @@ class Variant:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.config}
 
 
+def _toml_error(path: str, value: Any, exc: TrainConfigError) -> ConfigError:
+    """TrainConfig's error for the spec: the key path, the value and the reason in TOML's words."""
+    reason = exc.reason
+    for python, toml in _TOML_WORDS:
+        reason = reason.replace(python, toml)
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return ConfigError(f"{path}: {shown} {reason}")
+
+
 def _train_values(t: Table) -> dict[str, Any]:
-    """Validated TrainConfig keyword arguments present in one table."""
+    """The TrainConfig keyword arguments present in one table, each checked by TrainConfig's own rule
+    (:func:`basinlab.train.config.check_field`); an error names the key path (``train.lr``)."""
+    from ..train.config import TrainConfigError, check_field  # imports torch: only when a spec is parsed
+
     out: dict[str, Any] = {}
     for key in TRAIN_KEYS:
-        if not t.has(key):
-            continue
-        if key == "optimizer":
-            out[key] = t.str(key, choices=OPTIMIZERS)
-        elif key == "schedule":
-            out[key] = t.str(key, choices=SCHEDULES)
-        elif key == "loss":
-            out[key] = t.str(key, choices=LOSSES)
-        elif key in ("nesterov", "sam_adaptive"):
-            out[key] = t.bool(key)
-        elif key in ("lr", "stop_loss", "swa_lr", "eps"):
-            out[key] = t.float(key, lo=0.0, lo_open=True)
-        elif key in ("weight_decay", "momentum", "sam_rho", "sam_eta", "step_gamma"):
-            out[key] = t.float(key, lo=0.0)
-        elif key == "batch_size":  # 0 = full batch
-            out[key] = t.int(key, lo=0)
-        elif key in ("epochs", "eval_every", "step_size", "swa_start"):
-            out[key] = t.int(key, lo=1)
-        elif key == "warmup_epochs":
-            out[key] = t.int(key, lo=0)
-        elif key == "betas":
-            values = t.list(key)
-            if len(values) != 2:
-                raise ConfigError(f"{t.key(key)}: expected two numbers in [0, 1) such as [0.9, 0.999], got {values!r}")
-            out[key] = tuple(check_float(b, join(t.key(key), i), lo=0.0, hi=0.999999) for i, b in enumerate(values))
-        elif key == "checkpoint_epochs":
-            values = [check_int(v, join(t.key(key), i), lo=0) for i, v in enumerate(t.list(key, nonempty=False))]
-            out[key] = tuple(sorted(set(values)))
+        if t.has(key):
+            value = out[key] = t.raw(key)
+            try:
+                check_field(key, None if key == "batch_size" and type(value) is int and value == 0 else value)
+            except TrainConfigError as exc:
+                raise _toml_error(t.key(key), value, exc) from None
     return out
 
 
@@ -70,9 +63,10 @@ def parse_variants(root: Table) -> tuple[Variant, ...]:
     """``[train]`` defaults merged into each ``[[train.variants]]`` (one variant named after the optimiser if none)."""
     t = root.table("train", TRAIN_KEYS + ("variants",))
     base = _train_values(t)
+    base_where = dict.fromkeys(base, "train")
     raw = t.raw("variants", None)
     if raw is None:
-        return (_checked_variant(Variant(base.get("optimizer", "adamw"), tuple(sorted(base.items()))), "train"),)
+        return (_checked_variant(base, base.get("optimizer", "adamw"), base_where),)
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"train.variants: expected a non-empty list of tables ([[train.variants]]), got {raw!r}")
     variants, names = [], set()
@@ -82,7 +76,8 @@ def parse_variants(root: Table) -> tuple[Variant, ...]:
         if name in names:
             raise ConfigError(f"train.variants[{i}].name: {name!r} is used twice; variant names must be unique")
         names.add(name)
-        variants.append(_checked_variant(Variant(name, tuple(sorted({**base, **_train_values(v)}.items()))), v.path))
+        own = _train_values(v)
+        variants.append(_checked_variant({**base, **own}, name, {**base_where, **dict.fromkeys(own, v.path)}))
     return tuple(variants)
 
 
@@ -97,14 +92,17 @@ def train_config_kwargs(variant: Variant, seed: int = 0) -> dict[str, Any]:
     return kwargs
 
 
-def _checked_variant(variant: Variant, path: str) -> Variant:
-    """Cross-field checks by ``basinlab.train.TrainConfig`` itself (e.g. warm-up shorter than training)."""
+def _checked_variant(values: dict[str, Any], name: str, where: dict[str, str]) -> Variant:
+    """The variant ``name`` of validated ``values``, as ``TrainConfig`` normalises them (floats as floats, epoch
+    lists sorted); a cross-field error (e.g. warm-up not shorter than training) names the key path it came from
+    (``where[key]``: ``train`` or ``train.variants[i]``)."""
+    from ..train.config import TrainConfig, TrainConfigError
+
     try:
-        from ..train.config import TrainConfig
-    except ImportError:  # training package not installed yet: per-key checks only
-        return variant
-    try:
-        TrainConfig(**train_config_kwargs(variant))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return variant
+        config = TrainConfig(**train_config_kwargs(Variant(name, tuple(values.items()))))
+    except TrainConfigError as exc:
+        raise _toml_error(f"{where.get(exc.field, 'train')}.{exc.field}", values.get(exc.field, exc.value), exc) from None
+    normal = {key: getattr(config, key) for key in values}
+    if normal.get("batch_size", 0) is None:
+        normal["batch_size"] = 0
+    return Variant(name, tuple(sorted(normal.items())))

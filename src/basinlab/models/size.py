@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ..errors import ConfigError
 from .spec import ModelSpec
 
 __all__ = ["spec_parameter_count", "spec_activation_count", "training_bytes", "available_memory", "check_fits",
-           "check_training_fits", "parse_memory", "MAX_MEMORY_ENV"]
+           "check_training_fits", "parse_memory", "memory_limit", "MAX_MEMORY_ENV"]
 
 # float32 weights, gradients, two AdamW moments and a SAM / SWA copy: 5 tensors of the model's size.
 BYTES_PER_PARAMETER = 4 * 5
@@ -105,22 +107,25 @@ def _fmt(n: float) -> str:
 
 
 def _memory_limit(max_memory: int | str | None) -> tuple[int | None, str]:
-    """The limit in bytes (``max_memory``, else ``BASINLAB_MAX_MEMORY``, else the available memory) and its name."""
-    if max_memory is None and os.environ.get(MAX_MEMORY_ENV):
-        max_memory = parse_memory(os.environ[MAX_MEMORY_ENV], MAX_MEMORY_ENV)
-    return ((parse_memory(max_memory), "the --max-memory limit") if max_memory is not None
-            else (available_memory(), "this machine's available memory"))
+    """The limit in bytes (``max_memory``, else ``BASINLAB_MAX_MEMORY``, which ``--max-memory`` sets, else the
+    available memory) and its name for an error."""
+    if max_memory is not None:
+        return parse_memory(max_memory, "max_memory"), "the max_memory limit"
+    if os.environ.get(MAX_MEMORY_ENV):
+        return parse_memory(os.environ[MAX_MEMORY_ENV], MAX_MEMORY_ENV), f"the --max-memory ({MAX_MEMORY_ENV}) limit"
+    return available_memory(), "this machine's available memory"
 
 
-def check_fits(spec: ModelSpec, max_memory: int | str | None = None) -> int:
+def check_fits(spec: ModelSpec, max_memory: int | str | None = None, *, what: str | None = None) -> int:
     """The spec's parameter count, after checking that training it fits in ``max_memory`` bytes (default: the
-    ``BASINLAB_MAX_MEMORY`` environment variable, else the machine's available memory); :class:`ConfigError`
-    otherwise, before anything is allocated."""
+    ``BASINLAB_MAX_MEMORY`` environment variable, which ``--max-memory`` sets, else the machine's available
+    memory); :class:`ConfigError` otherwise, before anything is allocated. ``what`` names the model in the error
+    (default ``model hidden=[...]``)."""
     n = spec_parameter_count(spec)
     limit, source = _memory_limit(max_memory)
     need = training_bytes(n, spec_activation_count(spec))
     if limit is not None and need > limit:
-        raise ConfigError(f"model hidden={list(spec.hidden)} has {n:,} parameters, needing about {_fmt(need)} to "
+        raise ConfigError(f"{what or f'model hidden={list(spec.hidden)}'} has {n:,} parameters, needing about {_fmt(need)} to "
                           f"train, more than {source} ({_fmt(limit)}); use smaller hidden widths or raise --max-memory")
     return n
 
@@ -134,3 +139,22 @@ def check_training_fits(n_params: int, what: str, max_memory: int | str | None =
         raise ConfigError(f"{what} has {n_params:,} parameters, needing about {_fmt(need)} to train, more than "
                           f"{source} ({_fmt(limit)}); make it smaller or raise --max-memory")
     return n_params
+
+
+@contextmanager
+def memory_limit(max_memory: int | str | None) -> Iterator[None]:
+    """Within the block, ``BASINLAB_MAX_MEMORY`` is ``max_memory`` (e.g. ``'8G'``, checked first; None: unchanged),
+    so every model built here, and in worker processes started here, is checked against it. Restored after."""
+    if max_memory is None:
+        yield
+        return
+    value = str(parse_memory(max_memory))
+    before = os.environ.get(MAX_MEMORY_ENV)
+    os.environ[MAX_MEMORY_ENV] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MAX_MEMORY_ENV, None)
+        else:
+            os.environ[MAX_MEMORY_ENV] = before

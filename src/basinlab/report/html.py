@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import re
 import warnings
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from ..analysis.powerlaw import FIT_COLUMNS, fit_power_law
 from ..analysis.run import load_run, loss_thresholds_only
 from ..analysis.table import table1
 from ..errors import BasinlabError, ConfigError
-from ..rundir import read_manifest
+from ..rundir import atomic_write_text, read_manifest
 from .figures import make_figures
 from .provenance import manifest_table, spec_table
 from .style import save_figure
@@ -110,8 +109,8 @@ def _table_block(table: ReportTable, out: Path, level: str = "h2") -> str:
     folder = out / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     csv, tex = table.to_csv(), table.to_latex()
-    _atomic_write(folder / f"{table.name}.csv", csv)
-    _atomic_write(folder / f"{table.name}.tex", tex)
+    atomic_write_text(folder / f"{table.name}.csv", csv)
+    atomic_write_text(folder / f"{table.name}.tex", tex)
     note = f"<p class='muted'>{table.note}</p>" if table.note else ""
     files = _downloads([("CSV", f"{table.name}.csv", csv.encode(), "text/csv"),
                         ("LaTeX", f"{table.name}.tex", tex.encode(), "application/x-tex")])
@@ -229,12 +228,6 @@ def figure_html(fig, fig_dir: Path, name: str, title: str, caption: str, notes: 
 
 def _figure_block(item, fig_dir: Path) -> str:
     return figure_html(item.figure, fig_dir, item.name, item.title, item.caption, item.notes)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resolution: int = 31,
@@ -375,6 +368,6 @@ def write_report(run_dir: str | Path, *, loss_slice: bool = True, slice_resoluti
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style>"
             f"<link rel='icon' href='data:,'></head><body>{header}{''.join(h for _, _, h in results)}</body></html>\n")
     path = out / "index.html"
-    _atomic_write(path, page)
+    atomic_write_text(path, page)
     say("page and tables written")
     return path

@@ -66,11 +66,9 @@ def slice_from_run(tables: RunTables, run_dir: str | Path, *, resolution: int = 
     rows = pick_slice_models(tables.models)
     if rows is None:
         return None, "no run with checkpoints at three clean training sizes of one seed"
-    try:
-        from ..data import make_dataset  # type: ignore[attr-defined]
-        from ..train import load_checkpoint  # type: ignore[attr-defined]
-    except ImportError as exc:
-        return None, f"checkpoint or dataset loading is not available ({exc})"
+    from ..data import make_dataset
+    from ..train import load_checkpoint
+
     try:
         factory = _run_factory(run_dir)
         loaded = [load_checkpoint(Path(run_dir) / path, factory=factory) for path in rows["checkpoint"]]

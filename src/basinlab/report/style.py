@@ -85,18 +85,17 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> tuple[Path, Path,
     Each file is written to a temporary name then renamed (an interrupted report never leaves half a figure).
     The saved bounding box is the figure's drawn content plus a small margin, so no label is cut off.
     """
-    import os
-
     import matplotlib as mpl
+
+    from ..rundir import atomic_path
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {fmt: folder / f"{name}.{fmt}" for fmt in FORMATS}
     with mpl.rc_context(RC):
         for fmt, path in paths.items():
-            tmp = path.with_name(f".{path.name}.tmp")
-            fig.savefig(tmp, format=fmt, bbox_inches="tight", pad_inches=0.03, **_SAVE_OPTIONS[fmt])
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, bbox_inches="tight", pad_inches=0.03, **_SAVE_OPTIONS[fmt])
     return paths["png"], paths["svg"], paths["pdf"]
 
 

@@ -7,6 +7,8 @@ and never imports torch. See docs/run-directory.md.
 """
 
 from .files import (
+    FILE_MODE,
+    atomic_path,
     atomic_write_bytes,
     atomic_write_parquet,
     atomic_write_text,
@@ -28,7 +30,7 @@ __all__ = [
     # schemas
     "SCHEMAS", "LATER_COLUMNS", "WALL_CLOCK_COLUMNS", "OPTIONAL_COLUMNS", "to_arrow", "empty_frame",
     # files
-    "atomic_write_bytes", "atomic_write_text", "atomic_write_parquet", "temp_sibling", "sha256_file",
+    "atomic_path", "FILE_MODE", "atomic_write_bytes", "atomic_write_text", "atomic_write_parquet", "temp_sibling", "sha256_file",
     "file_record", "check_record", "file_is_whole",
     # the driver's store and the readers' view
     "RunStore", "RunView", "open_run", "STATES", "DriverLock", "acquire_driver_lock",

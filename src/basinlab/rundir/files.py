@@ -1,7 +1,8 @@
 """Atomic writes and integrity records of the files in a run directory.
 
 Every file is written to a temporary sibling ``.<name>.<random>.tmp`` and renamed, so a reader never sees
-half a file. A finished task's files are recorded as ``{"path", "size", "sha256"}``; :func:`check_record`
+half a file; these helpers are the package's one way to write a file (run directories, checkpoints, volume
+results, report pages and figures, CLI outputs, downloads). A finished task's files are recorded as ``{"path", "size", "sha256"}``; :func:`check_record`
 says whether a file still is what was recorded.
 """
 
@@ -11,10 +12,12 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["temp_sibling", "atomic_write_bytes", "atomic_write_text", "atomic_write_parquet", "sha256_file",
+__all__ = ["temp_sibling", "atomic_path", "FILE_MODE", "atomic_write_bytes", "atomic_write_text", "atomic_write_parquet", "sha256_file",
            "file_record", "check_record", "file_is_whole"]
 
 
@@ -23,24 +26,55 @@ def temp_sibling(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def _replace(tmp: Path, path: Path) -> None:
+def _new_file_mode() -> int:
+    """0666 less the process umask: the mode ``open()`` gives a new file (0644 under the usual umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _new_file_mode()
+
+
+def _naming(exc: OSError, path: Path, tmp: Path) -> OSError:
+    """``exc`` naming ``path`` instead of the temporary file (a failed flush on close names no file at all)."""
+    if exc.errno is None or exc.filename not in (None, str(tmp), tmp):
+        return exc
+    return OSError(exc.errno, exc.strerror, str(path))
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary sibling of ``path`` for any writer to fill (safetensors, matplotlib, pyarrow …); when the block
+    ends without error it gets mode :data:`FILE_MODE` (as every file of basinlab) and is renamed over ``path``,
+    so a reader never sees half a file; on any error it is removed. An :class:`OSError` names ``path``."""
+    path = Path(path)
+    tmp = temp_sibling(path)
     try:
+        yield tmp
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _naming(exc, path, tmp) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary sibling, then rename it over ``path``."""
+    """Write ``data`` to a temporary sibling, then rename it over ``path``. A target that exists and is neither a
+    regular file nor a folder (``/dev/stdout``, ``/dev/full``, a pipe) is written directly, never replaced."""
     path = Path(path)
-    tmp = temp_sibling(path)
-    try:
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as exc:
+            raise _naming(exc, path, path) from None
+        return
+    with atomic_path(path) as tmp:
         tmp.write_bytes(data)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _replace(tmp, path)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -52,14 +86,8 @@ def atomic_write_parquet(path: str | os.PathLike, table: Any) -> None:
     """Write a ``pyarrow.Table`` as Parquet to a temporary sibling, then rename it over ``path``."""
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    tmp = temp_sibling(path)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _replace(tmp, path)
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -21,6 +21,7 @@ from .files import atomic_write_parquet, atomic_write_text, check_record, file_r
 from .layout import CHECKPOINTS, MANIFEST, TEMP_GLOB, table_file
 from .lock import DriverLock, acquire_driver_lock
 from .schemas import SCHEMAS, to_arrow
+from .sqlite import close_writer, connect_read_only, connect_writer
 
 __all__ = ["RunStore", "RunView", "open_run", "STATES", "TaskLike"]
 
@@ -127,7 +128,7 @@ def open_run(run_dir: str | Path) -> RunView:
             raise ConfigError(f"run directory {str(root)!r} is a file, not a folder; pass the --out folder of a run")
         raise ConfigError(f"{str(root)!r} is not a run directory (no {MANIFEST}); pass the --out of a run")
     try:
-        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        conn = connect_read_only(db)
         conn.execute("SELECT 1 FROM tasks LIMIT 1")
     except sqlite3.Error as exc:
         raise ConfigError(f"{str(db)!r} is not a readable run manifest ({exc}); pass the --out of a run") from None
@@ -148,9 +149,7 @@ class RunStore(RunView):
             (root / sub).mkdir(parents=True, exist_ok=True)
         lock = acquire_driver_lock(root)
         try:
-            conn = sqlite3.connect(root / MANIFEST, isolation_level=None, timeout=30.0)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = connect_writer(root / MANIFEST)
             conn.executescript(_SCHEMA)
         except BaseException:
             lock.release()
@@ -166,7 +165,7 @@ class RunStore(RunView):
         return None if self._lock is None else self._lock.stale_holder
 
     def close(self) -> None:
-        self.conn.close()
+        close_writer(self.conn)
         if self._lock is not None:
             self._lock.release()
             self._lock = None

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ConfigError, DataError
 from .layout import MANIFEST, SPEC
 from .schemas import LATER_DEFAULTS, OPTIONAL_COLUMNS, SCHEMAS, check_table_name, empty_frame
+from .sqlite import connect_read_only
 
 __all__ = ["read_table", "read_manifest", "planned_task_ids", "check_run_dir"]
 
@@ -37,7 +38,7 @@ def planned_task_ids(run_dir: str | Path) -> set[str] | None:
     if not db.is_file():
         return None
     try:
-        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        con = connect_read_only(db)
     except sqlite3.Error:
         return None
     try:
@@ -110,7 +111,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
         return {}
     facts: dict[str, Any] = {}
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        con = connect_read_only(path)
         try:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "meta" in tables:

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from torch import nn
 
 from ..errors import CheckpointError, ConfigError
 from ..models import ModelSpec, build_model, model_spec_of
+from ..rundir import atomic_path, atomic_write_text
 
 __all__ = ["save_checkpoint", "load_checkpoint", "load_weights", "read_metadata", "checkpoint_paths"]
 
@@ -51,28 +51,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return value.item()
     return value
-
-
-def _file_mode() -> int:
-    """0666 less the process umask: what ``open()`` gives a new file (0644 under the usual umask 022)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _file_mode()
-
-
-def _atomic_write(target: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; checkpoints get the same mode as every other file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sha256(path: Path) -> str:
@@ -104,7 +82,8 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metadata: dict[st
     except TypeError as exc:
         raise ConfigError(f"checkpoint metadata must be JSON-serialisable: {exc}") from exc
     state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
-    _atomic_write(weights, lambda tmp: save_file(state, tmp, metadata={"format": FORMAT}))
+    with atomic_path(weights) as tmp:  # same mode as every other file (0644 under umask 022)
+        save_file(state, tmp, metadata={"format": FORMAT})
     record = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "weights_file": weights.name,
         "weights_sha256": _sha256(weights),
@@ -114,7 +93,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metadata: dict[st
         "metadata": meta,
     }
     text = json.dumps(record, indent=1, sort_keys=True)
-    _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write_text(meta_path, text)
     return weights
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ..errors import ConfigError, describe_choices
 
-__all__ = ["OPTIMIZERS", "SCHEDULES", "LOSSES", "TrainConfig"]
+__all__ = ["OPTIMIZERS", "SCHEDULES", "LOSSES", "FIELD_RULES", "TrainConfig", "TrainConfigError",
+           "check_field"]
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("constant", "step", "cosine")
@@ -21,7 +24,70 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _positive(v: Any) -> bool:
+    return _is_num(v) and v > 0
+
+
+def _non_negative(v: Any) -> bool:
+    return _is_num(v) and v >= 0
+
+
+def _betas(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_num(b) and 0 <= b < 1 for b in v)
+
+
+def _epoch_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple, set, frozenset, range)) and all(_is_int(e) and e >= 0 for e in v)
+
+
+# The one rule per training choice: field -> (test, what is accepted). TrainConfig applies them, and so does a
+# spec's [train] table (basinlab.experiments.spec_train), which names its own key path in the error.
+FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "optimizer": (lambda v: v in OPTIMIZERS, describe_choices(OPTIMIZERS)),
+    "lr": (_positive, "a finite number > 0"),
+    "weight_decay": (_non_negative, "a finite number >= 0"),
+    "momentum": (_non_negative, "a finite number >= 0"),
+    "nesterov": (lambda v: isinstance(v, bool), "True or False"),
+    "betas": (_betas, "two numbers in [0, 1), e.g. (0.9, 0.999)"),
+    "eps": (_positive, "a finite number > 0"),
+    "sam_rho": (_non_negative, "a finite number >= 0 (0 = no SAM)"),
+    "sam_adaptive": (lambda v: isinstance(v, bool), "True or False"),
+    "sam_eta": (_non_negative, "a finite number >= 0"),
+    "batch_size": (lambda v: v is None or (_is_int(v) and v >= 1), "an integer >= 1, or None for full batch"),
+    "epochs": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "stop_loss": (lambda v: v is None or _positive(v), "a finite number > 0, or None (train all epochs)"),
+    "eval_every": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "schedule": (lambda v: v in SCHEDULES, describe_choices(SCHEDULES)),
+    "warmup_epochs": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "step_size": (lambda v: _is_int(v) and v >= 1, "an integer >= 1"),
+    "step_gamma": (_non_negative, "a finite number >= 0"),
+    "swa_start": (lambda v: v is None or (_is_int(v) and v >= 1), "an epoch >= 1, or None (no SWA)"),
+    "swa_lr": (lambda v: v is None or _positive(v), "a finite number > 0, or None (keep the schedule's lr)"),
+    "checkpoint_epochs": (_epoch_list, "a list of epoch numbers >= 0"),
+    "loss": (lambda v: v in LOSSES, describe_choices(LOSSES)),
+    "seed": (_is_int, "an integer"),
+}
+_FLOATS = ("lr", "weight_decay", "momentum", "eps", "sam_rho", "sam_eta", "stop_loss", "step_gamma", "swa_lr")
+
+
+class TrainConfigError(ConfigError):
+    """A bad training choice. ``field`` is the :class:`TrainConfig` field at fault, ``value`` its value and
+    ``reason`` what is wrong and what is accepted (``'is invalid; use a finite number > 0'``); the message is
+    ``train config <field>=<value> <reason>``, and a spec names its own key path instead."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        super().__init__(f"train config {field}={value!r} {reason}")
+        self.field, self.value, self.reason = field, value, reason
+
+
+def check_field(name: str, value: Any) -> None:
+    """Raise :class:`TrainConfigError` unless ``value`` passes the rule of field ``name`` in :data:`FIELD_RULES`."""
+    test, accepted = FIELD_RULES[name]
+    if not test(value):
+        raise TrainConfigError(name, value, f"is invalid; use {accepted}")
 
 
 @dataclass(frozen=True)
@@ -81,52 +147,27 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        def bad(name: str, accepted: str) -> ConfigError:
-            return ConfigError(f"train config {name}={getattr(self, name)!r} is invalid; use {accepted}")
+        for f in fields(self):
+            check_field(f.name, getattr(self, f.name))
+        for name in _FLOATS:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
+        object.__setattr__(self, "checkpoint_epochs", tuple(sorted(set(self.checkpoint_epochs))))
 
-        for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("loss", LOSSES)):
-            if getattr(self, name) not in choices:
-                raise bad(name, describe_choices(choices))
-        for name in ("lr", "weight_decay", "momentum", "sam_rho", "sam_eta", "eps", "step_gamma"):
-            v = getattr(self, name)
-            if not _is_num(v) or v < 0 or v != v:
-                raise bad(name, "a non-negative number")
-            object.__setattr__(self, name, float(v))
-        if self.lr == 0:
-            raise bad("lr", "a positive number")
-        for name in ("nesterov", "sam_adaptive"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad(name, "True or False")
+        def needs(name: str, reason: str) -> TrainConfigError:
+            return TrainConfigError(name, getattr(self, name), reason)
+
         if self.sam_adaptive and self.sam_rho == 0:
-            raise ConfigError("train config sam_adaptive=True (ASAM) needs sam_rho > 0, e.g. 0.5; got sam_rho=0")
+            raise needs("sam_adaptive", "(ASAM) needs sam_rho > 0, e.g. 0.5; got sam_rho=0")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum <= 0):
-            raise ConfigError("train config nesterov=True needs optimizer='sgd' and momentum > 0")
-        betas = tuple(self.betas) if isinstance(self.betas, (list, tuple)) else ()
-        if len(betas) != 2 or not all(_is_num(b) and 0 <= b < 1 for b in betas):
-            raise bad("betas", "two numbers in [0, 1), e.g. (0.9, 0.999)")
-        object.__setattr__(self, "betas", tuple(float(b) for b in betas))
-        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size < 1):
-            raise bad("batch_size", "a positive integer, or None for full batch")
-        for name in ("epochs", "eval_every", "step_size"):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
-                raise bad(name, "a positive integer")
-        if not _is_int(self.warmup_epochs) or not 0 <= self.warmup_epochs < self.epochs:
-            raise bad("warmup_epochs", f"an integer in [0, epochs={self.epochs})")
-        if self.stop_loss is not None and (not _is_num(self.stop_loss) or self.stop_loss <= 0):
-            raise bad("stop_loss", "a positive number, or None")
-        if self.swa_start is not None and (not _is_int(self.swa_start) or not 1 <= self.swa_start <= self.epochs):
-            raise bad("swa_start", f"an epoch in [1, epochs={self.epochs}], or None")
-        if self.swa_lr is not None and (not _is_num(self.swa_lr) or self.swa_lr <= 0):
-            raise bad("swa_lr", "a positive number, or None")
-        try:
-            epochs = tuple(sorted(set(self.checkpoint_epochs)))
-        except TypeError:
-            raise bad("checkpoint_epochs", "a sequence of epoch numbers") from None
-        if not all(_is_int(e) and 0 <= e <= self.epochs for e in epochs):
-            raise bad("checkpoint_epochs", f"epoch numbers in [0, epochs={self.epochs}]")
-        object.__setattr__(self, "checkpoint_epochs", epochs)
-        if not _is_int(self.seed):
-            raise bad("seed", "an integer")
+            raise needs("nesterov", "needs optimizer='sgd' and momentum > 0")
+        if self.warmup_epochs >= self.epochs:
+            raise needs("warmup_epochs", f"is invalid; use an integer in [0, epochs={self.epochs})")
+        if self.swa_start is not None and self.swa_start > self.epochs:
+            raise needs("swa_start", f"is invalid; use an epoch in [1, epochs={self.epochs}], or None")
+        if any(e > self.epochs for e in self.checkpoint_epochs):
+            raise needs("checkpoint_epochs", f"is invalid; use epoch numbers in [0, epochs={self.epochs}]")
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""

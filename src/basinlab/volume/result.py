@@ -238,15 +238,17 @@ class VolumeResult:
         return h.hexdigest()
 
     def save(self, path: str | Path) -> None:
-        """Write the result as one safetensors file (see the module docstring); atomic (temp file + rename)."""
+        """Write the result as one safetensors file (see the module docstring); atomic (temp file + rename), mode
+        0644 under the usual umask like every file basinlab writes."""
         from safetensors.numpy import save_file
+
+        from ..rundir import atomic_path
 
         path = Path(path)
         arrays = self._arrays()
         meta = json.dumps(self._meta(), sort_keys=True)
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(arrays, str(tmp), metadata={"format": FORMAT, "meta": meta, "sha256": self._digest(arrays, meta)})
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            save_file(arrays, str(tmp), metadata={"format": FORMAT, "meta": meta, "sha256": self._digest(arrays, meta)})
 
     @classmethod
     def load(cls, path: str | Path) -> VolumeResult:

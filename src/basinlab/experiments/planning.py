@@ -122,10 +122,8 @@ def _landscapes(spec: ExperimentSpec, size: Any, seed: int, poison: int) -> list
 
 def _validate_measures(table: dict[str, Any]) -> None:
     """The ``[measures]`` table is checked by ``basinlab.measures`` itself (it names the bad key)."""
-    try:
-        from ..measures import validate_measure_settings
-    except ImportError as exc:
-        raise ConfigError("this spec has a [measures] table but basinlab.measures is not available") from exc
+    from ..measures import validate_measure_settings
+
     validate_measure_settings(None, table)
 
 
