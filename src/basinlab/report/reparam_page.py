@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .html import CSS, _atomic_write, _table, figure_html
+from ..rundir import atomic_write_text
+from .html import CSS, _table, figure_html
 from .preprint import PREPRINT, plot_reparam
 
 __all__ = ["write_reparam_page"]
@@ -57,5 +58,5 @@ def write_reparam_page(tables: dict[str, pd.DataFrame], out: str | Path, *, runs
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><style>{CSS}</style>"
             f"<link rel='icon' href='data:,'></head><body>{''.join(parts)}</body></html>\n")
     path = out / "index.html"
-    _atomic_write(path, page)
+    atomic_write_text(path, page)
     return path
