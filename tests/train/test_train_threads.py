@@ -127,3 +127,37 @@ def test_training_on_a_misaligned_view_of_the_data_is_plain_autograd_on_one_thre
         torch.set_num_threads(previous)
     assert all(torch.equal(a, b) for a, b in zip(reference, weights(m), strict=True))
     assert ("forward", 400, 200) in offered and ("weight", 400, 200) in offered   # the first layer's GEMMs
+
+
+class _ThreadCountSGD(torch.optim.SGD):
+    """An optimiser whose step depends on the thread count: the probe must keep it on one thread."""
+
+    def step(self, closure=None):
+        super().step(closure)
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.add_(1e-3 * torch.get_num_threads())
+
+
+def test_optimizer_steps_use_every_thread_only_where_the_probe_finds_the_same_bits():
+    from basinlab.train import threads
+
+    m = model()
+    adamw = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.01)
+    sgd = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    assert threads._optimizer_probe(adamw, 2) and threads._optimizer_probe(sgd, 2)
+    odd = _ThreadCountSGD(m.parameters(), lr=0.1)
+    assert not threads._optimizer_probe(odd, 2)
+    previous = torch.get_num_threads()
+    try:
+        with exact_threads(2) as forward:
+            for opt, wanted in ((adamw, 2), (odd, 1)):
+                for p in m.parameters():
+                    p.grad = torch.ones_like(p)
+                with forward.step(opt):
+                    assert torch.get_num_threads() == wanted
+                    opt.step()
+                assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)

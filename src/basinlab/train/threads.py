@@ -9,8 +9,10 @@ depends on how many cores the task was given.
 ``F.linear`` (forward, input gradient, weight gradient) whose exact shape was verified, once per process, to give
 bit-identical results on ``threads`` threads and on one (a probe on seeded random data of that shape and layout;
 a GEMM that splits its reduction differs in the last bits, so the probe detects it). Those run on ``threads``
-threads; every other operation runs on one. The result is the one-thread result, on any thread count, and the
-large GEMMs that dominate training still use every core. Each GEMM is the one autograd runs for ``F.linear``
+threads; every other operation runs on one. The optimiser's step, elementwise arithmetic over every parameter (most of a
+small-data step), runs on ``threads`` threads too once a probe of that optimiser class on parameters of the same
+shapes gave bit-identical results on ``threads`` threads and on one. The result is the one-thread result, on any
+thread count, and the large GEMMs that dominate training still use every core. Each GEMM is the one autograd runs for ``F.linear``
 (``addmm(b, x, wᵀ)``; ``g·w``; ``gᵀ·x``; ``g.sum(0)``), so the numbers equal plain autograd's on one thread.
 """
 
@@ -32,6 +34,7 @@ MIN_PARALLEL_FLOPS = 4_000_000
 _ALIGN = 64                      # bytes; the probe's tensors are aligned like this, so only aligned calls use it
 _PROBE_SEED = 20_240_601
 _verified: dict[tuple[Any, ...], bool] = {}
+_PROBE_STEPS = 3                 # optimiser steps of the probe (the first creates the state, later ones use it)
 
 
 def _aligned(*tensors: torch.Tensor) -> bool:
@@ -72,6 +75,50 @@ def _gemm(op: str, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, gra
     return grad.t().mm(x)  # addmm's backward for mat2 = wᵀ (column-major): (gᵀ·x)ᵀ, transposed back by wᵀ's backward
 
 
+def _optimizer_key(opt: torch.optim.Optimizer, threads: int) -> tuple[Any, ...] | None:
+    """What decides an optimiser step's code path: its class, each group's settings but the lr, the parameter
+    shapes; None for optimisers the probe cannot rebuild (not a plain ``torch.optim.Optimizer``, non-CPU or
+    non-float32 parameters)."""
+    if not isinstance(opt, torch.optim.Optimizer):
+        return None
+    groups = []
+    for group in opt.param_groups:
+        params = group["params"]
+        if not all(p.device.type == "cpu" and p.dtype == torch.float32 for p in params):
+            return None
+        settings = tuple(sorted((k, repr(v)) for k, v in group.items() if k not in ("params", "lr")))
+        groups.append((settings, tuple(tuple(p.shape) for p in params)))
+    return (type(opt), tuple(groups), threads)
+
+
+def _optimizer_probe(opt: torch.optim.Optimizer, threads: int) -> bool:
+    """Whether ``opt``'s class steps parameters of these shapes to the same bits on ``threads`` threads as on
+    one (seeded random parameters and gradients, ``_PROBE_STEPS`` steps; cached)."""
+    key = _optimizer_key(opt, threads)
+    if key is None:
+        return False
+    if key not in _verified:
+        results = []
+        for t in (1, threads):
+            g = torch.Generator().manual_seed(_PROBE_SEED)
+            groups = [{**{k: v for k, v in group.items() if k != "params"},
+                       "params": [torch.randn(p.shape, generator=g).requires_grad_() for p in group["params"]]}
+                      for group in opt.param_groups]
+            probe = type(opt)(groups)
+            torch.set_num_threads(t)
+            for step in range(_PROBE_STEPS):
+                for group in groups:
+                    for p in group["params"]:
+                        p.grad = torch.randn(p.shape, generator=g) * 10.0 ** (step - 1)
+                probe.step()
+            torch.set_num_threads(1)
+            params = [p for group in groups for p in group["params"]]
+            results.append([p.detach() for p in params]
+                           + [v for p in params for v in probe.state[p].values() if torch.is_tensor(v)])
+        _verified[key] = all(torch.equal(a, b) for a, b in zip(*results, strict=True))
+    return _verified[key]
+
+
 class _Plan:
     """Thread count per GEMM: ``threads`` where verified, else one."""
 
@@ -93,6 +140,32 @@ class _Plan:
             yield
         finally:
             torch.set_num_threads(1)
+
+    @contextlib.contextmanager
+    def step(self, opt: Any):
+        """Run ``opt.step()`` inside this on ``threads`` threads if the optimiser probe allows, else on one."""
+        if self.threads == 1 or not _optimizer_probe(opt, self.threads):
+            yield
+            return
+        torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(1)
+
+
+class _Forward:
+    """What :func:`exact_threads` yields: call it for the model's forward context; ``.step(opt)`` for the
+    optimiser step's."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+
+    def __call__(self) -> TorchFunctionMode:
+        return _Mode(self.plan)
+
+    def step(self, opt: Any) -> Any:
+        return self.plan.step(opt)
 
 
 class _Linear(torch.autograd.Function):
@@ -139,8 +212,9 @@ class _Mode(TorchFunctionMode):
 
 @contextlib.contextmanager
 def exact_threads(threads: int | None = None) -> Iterator[Any]:
-    """Run the block on one torch thread, letting verified dense-layer GEMMs use ``threads`` (default: the
-    current ``torch.get_num_threads()``); yields a context-manager factory ``forward()`` to wrap model calls in.
+    """Run the block on one torch thread, letting verified dense-layer GEMMs and optimiser steps use ``threads``
+    (default: the current ``torch.get_num_threads()``); yields a context-manager factory ``forward()`` to wrap
+    model calls in, whose ``forward.step(opt)`` wraps ``opt.step()``.
 
     Usage::
 
@@ -148,11 +222,13 @@ def exact_threads(threads: int | None = None) -> Iterator[Any]:
             with forward():
                 loss = model(x)...
             loss.backward()      # the dense layers' backward GEMMs follow the same plan
+            with forward.step(opt):
+                opt.step()
     """
     previous = torch.get_num_threads()
     plan = _Plan(max(1, int(threads if threads is not None else previous)))
     torch.set_num_threads(1)
     try:
-        yield lambda: _Mode(plan)
+        yield _Forward(plan)
     finally:
         torch.set_num_threads(previous)
