@@ -275,3 +275,19 @@ def test_saved_figures_open_as_pdf_svg_and_300_dpi_png(tmp_path, fixture_tables)
         assert image.width == pytest.approx(pdf_w * 300, rel=0.02)
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg") and root.get("viewBox")
+
+
+def test_size_legends_read_d_equals_with_thousands_separators(fixture_tables):
+    """Every 'D = …' label (histogram, measures, grokking) is written as people write sizes: 'D = 3,200', in
+    increasing order in the histogram, a censored count after it when there is one."""
+    import re
+
+    fig = plot_radius_histograms(fixture_tables.radii, fixture_tables.models)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels and all(re.fullmatch(r"D = \d{1,3}(,\d{3})*( \(\d+ censored\))?", lbl) for lbl in labels), labels
+    sizes = [int(lbl.split()[2].replace(",", "")) for lbl in labels]
+    assert sizes == sorted(sizes) and max(sizes) >= 1000 and f"D = {max(sizes):,}" in " ".join(labels)
+    for name in ("measures",):
+        fig = _figures(fixture_tables)[name]()
+        found = [t for ax in fig.axes for t in ax.get_legend_handles_labels()[1]]
+        assert all("D = " not in t or re.search(r"D = \d{1,3}(,\d{3})*\b", t) for t in found), found

@@ -9,8 +9,6 @@ import typer
 
 from basinlab.cli._options import DataDir, Device, MaxMemory, Quiet, Threads, Verbose
 
-AUTO_MODEL = {"swiss-roll": "mlp-swiss", "modular": "mlp-modular", "cifar10": "mlp-cifar"}
-
 
 def _parse_batch(text: str) -> int | None:
     from basinlab.errors import ConfigError
@@ -78,15 +76,13 @@ def train_command(
 ) -> None:
     """Train one model and save it as a checkpoint."""
     from basinlab.cli._progress import configure, interruptible
-    from basinlab.data.dataset import DatasetSpec
     from basinlab.errors import ConfigError, check_name
-    from basinlab.models import ModelSpec, count_parameters, model_preset
+    from basinlab.models import count_parameters
     from basinlab.models.size import memory_limit
     from basinlab.parse import parse_list, parse_size
     from basinlab.runtime import limit_threads
     from basinlab.train import TrainConfig
-    from basinlab.train.session import train_to_checkpoint
-    from basinlab.usercode import is_reference
+    from basinlab.train.session import train_model
 
     output = configure(quiet or not progress, verbose)
     check_name(name, "--name")
@@ -99,11 +95,6 @@ def train_command(
     check_at_least(data_seed, 0, "--data-seed")
     check_at_least(threads, 1, "--threads")
     resolve_device(device)
-    # mse trains on one-hot rows; record that in the dataset spec so measuring rebuilds the same targets
-    options = {"targets": "onehot"} if loss == "mse" else {}
-    spec = DatasetSpec(name=dataset, split="train", size=parse_size(size), seed=data_seed, poison=poison,
-                       options=options)
-    test_spec = None if no_test else DatasetSpec(name=dataset, split="test", seed=data_seed, options=options)
     if asam and sam_rho <= 0:
         raise ConfigError("--asam needs --sam-rho > 0 (e.g. --sam-rho 0.5)")
     config = TrainConfig(
@@ -112,17 +103,6 @@ def train_command(
         stop_loss=stop_loss, schedule=schedule, warmup_epochs=warmup_epochs, swa_start=swa_start, loss=loss,
         checkpoint_epochs=tuple(parse_list(checkpoint_epochs, int, "--checkpoint-epochs", "0,500,1000")), seed=seed,
     )
-    preset = AUTO_MODEL.get(dataset, "mlp") if model == "auto" else model
-    widths = tuple(parse_list(hidden, int, "--hidden", "256,128")) or None
-
-    def model_spec(data):
-        if is_reference(preset):
-            found = ModelSpec(kind=preset, input_shape=data.input_shape, num_classes=data.num_classes, hidden=())
-        else:
-            found = model_preset(preset, data.input_shape, data.num_classes, width=width, hidden=widths,
-                                 dropout=dropout)
-        output.note(f"data  {data.describe()}")
-        return found
 
     def on_epoch(info: dict) -> None:
         loss_now, acc = info.get("train_loss", float("nan")), info.get("test_acc", float("nan"))
@@ -133,19 +113,19 @@ def train_command(
             f"resume: rerun the command") if config.checkpoint_epochs else "nothing was saved; rerun the command"
     with interruptible(kept), limit_threads(threads), memory_limit(max_memory), \
             output.bar("training", epochs, unit="epochs") as bar:
-        trained = train_to_checkpoint(
-            spec, model_spec, config, out, name, model_seed=seed, test_spec=test_spec, data_dir=data_dir,
-            device=device, progress=on_epoch,
-            meta={"dataset_spec": spec, "test_dataset_spec": test_spec})
-    result, path = trained.result, trained.path
-    shape = "" if trained.model_spec.user else f" {list(trained.model_spec.hidden)}"
-    output.note(f"model {preset}{shape}: {count_parameters(trained.model):,} parameters")
-    f = result.final
+        trained = train_model(
+            dataset, config, out, name, size=parse_size(size), data_seed=data_seed, poison=poison, model=model,
+            hidden=tuple(parse_list(hidden, int, "--hidden", "256,128")) or None, width=width, dropout=dropout,
+            test=not no_test, data_dir=data_dir, device=device, progress=on_epoch,
+            on_model=lambda data, _spec: output.note(f"data  {data.describe()}"))
+    shape = "" if trained.model_spec.user else f" {trained.model_spec.kind} {list(trained.model_spec.hidden)}"
+    output.note(f"model{shape}: {count_parameters(trained.model):,} parameters")
+    f, result = trained.result.final, trained.result
     why = f" (train loss < {stop_loss:g})" if result.stopped_early else ""
     test_part = "" if no_test else f" | test loss {f['test_loss']:.4f} acc {f['test_acc']:.4f}"
     typer.echo(f"trained {result.epochs_run} epochs{why} in {trained.seconds:.3g} s | "
                f"train loss {f['train_loss']:.4g} acc {f['train_acc']:.4f}{test_part}")
-    typer.echo(f"checkpoint: {path}")
+    typer.echo(f"checkpoint: {trained.path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -36,7 +36,7 @@ def _nan(value: Any) -> float:
 def train_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) -> dict[str, Any]:
     """Train one model; save its final checkpoint (and any checkpoint epochs); rows for ``models`` and ``training``."""
     from ..data import DatasetSpec
-    from ..models import ModelSpec, count_parameters
+    from ..models import ModelSpec, count_parameters, model_spec_for
     from ..train import TrainConfig, evaluate
     from ..train.evaluate import prepare_targets
     from ..train.session import train_to_checkpoint
@@ -45,9 +45,9 @@ def train_task(inputs: dict[str, Any], context: dict[str, Any], run_dir: str) ->
     model_id, data_dir, root = context["task_id"], context.get("data_dir"), Path(run_dir)
     m = inputs["model"]
 
-    def model_spec(data: Any) -> ModelSpec:
-        return ModelSpec(kind=m["kind"], input_shape=data.input_shape, num_classes=data.num_classes,
-                         hidden=tuple(m["hidden"]), dropout=m["dropout"], options=m["options"])
+    def model_spec(data: Any) -> ModelSpec:  # the spec's kind, as `basinlab train --model` reads it
+        return model_spec_for(m["kind"], data.input_shape, data.num_classes, hidden=tuple(m["hidden"]),
+                              dropout=m["dropout"], options=dict(m["options"]))
 
     config = TrainConfig(**train_config_kwargs(Variant("", tuple(inputs["train"].items())), inputs["model_seed"]))
     trained = train_to_checkpoint(

@@ -12,7 +12,7 @@ from .._frozen import freeze
 from ..errors import ConfigError, describe_choices
 from ..usercode import check_reference, is_reference
 
-__all__ = ["MODEL_KINDS", "PRESETS", "ModelSpec", "model_preset"]
+__all__ = ["MODEL_KINDS", "PRESETS", "AUTO_PRESETS", "ModelSpec", "model_preset", "model_spec_for"]
 
 MODEL_KINDS = ("mlp", "cnn")
 # What a model kind may be, for error messages.
@@ -173,3 +173,29 @@ def model_preset(
         sizes = tuple(hidden)
     return ModelSpec(kind=kind, input_shape=tuple(input_shape), num_classes=num_classes, hidden=sizes,
                      dropout=dropout, options=tuple(options.items()))
+
+
+# dataset -> the preset 'auto' picks for it (every other dataset: 'mlp')
+AUTO_PRESETS = {"swiss-roll": "mlp-swiss", "modular": "mlp-modular", "cifar10": "mlp-cifar"}
+
+
+def model_spec_for(
+    name: str, input_shape: tuple[int, ...], num_classes: int, *, dataset: str | None = None,
+    width: int | None = None, hidden: tuple[int, ...] | None = None, dropout: float = 0.0,
+    options: dict[str, Any] | None = None,
+) -> ModelSpec:
+    """The :class:`ModelSpec` that ``name`` means for data of ``input_shape`` with ``num_classes`` classes: a preset
+    (``'mlp'``, ``'cnn'``, ``'mlp-swiss'`` …, with ``width`` / ``hidden`` / ``dropout`` / ``options`` over its
+    own), ``'auto'`` (the preset of ``dataset``: :data:`AUTO_PRESETS`, else ``'mlp'``), or ``'module:callable'``
+    (your own model; ``options`` are its keywords). Used by ``basinlab train`` and the runner's training task.
+    """
+    if is_reference(name):
+        return ModelSpec(kind=name, input_shape=tuple(input_shape), num_classes=num_classes, hidden=(),
+                         options=tuple((options or {}).items()))
+    if name == "auto":
+        name = AUTO_PRESETS.get(str(dataset), "mlp")
+    if name not in PRESETS:
+        raise ConfigError(f"model preset {name!r} is unknown; use {describe_choices(PRESETS)}, 'auto' or "
+                          "module:callable (your function returning a torch.nn.Module)")
+    spec = model_preset(name, input_shape, num_classes, width=width, hidden=hidden, dropout=dropout)
+    return spec.replace(options=tuple({**dict(spec.options), **(options or {})}.items())) if options else spec

@@ -32,7 +32,7 @@ def plot_measures(measures: pd.DataFrame, models: pd.DataFrame, *, target: str =
         for i, size in enumerate(sizes):
             rows = frame[frame["train_size"] == size]
             st = series_style(i)
-            ax.scatter(rows[target], rows[name], color=st["color"], marker=st["marker"], s=14, label=f"D = {size}")
+            ax.scatter(rows[target], rows[name], color=st["color"], marker=st["marker"], s=14, label=f"D = {int(size):,}")
         stats = table[table["measure"] == name].iloc[0]
         ax.set_title(f"{name}\nτ = {stats['kendall_tau']:.2f}, ρ = {stats['spearman_rho']:.2f}", fontsize=8)
         ax.set_xlabel(TARGETS[target].split(" (")[0])

@@ -142,7 +142,7 @@ def plot_radius_histograms(radii: pd.DataFrame, models: pd.DataFrame, *, landsca
     for i, (size, rows) in enumerate(finite.groupby("train_size")):
         st = series_style(i)
         censored = int(rows["censored"].astype(bool).sum())
-        label = f"D = {size}" + (f" ({censored} censored)" if censored else "")
+        label = f"D = {int(size):,}" + (f" ({censored} censored)" if censored else "")
         ax.hist(rows["radius"], bins=bins, histtype="step", color=st["color"], linestyle=st["linestyle"],
                 linewidth=1.4, label=label)
     ax.set_xlabel("first-crossing radius r (parameter units)")

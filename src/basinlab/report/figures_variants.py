@@ -139,7 +139,7 @@ def plot_batch_size(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: f
     ax_a.set_ylabel("test accuracy (%)")
     ax_a.legend(frameon=False)
     return set_caption(fig, (
-        f"Batch size on one training set ({dataset}, D = {size}): log-volume vs batch size (left) and test "
+        f"Batch size on one training set ({dataset}, D = {int(size):,}): log-volume vs batch size (left) and test "
         f"accuracy vs log-volume per model (right); {settings_text(data, threshold)}, {len(data)} models{dropped}."))
 
 
@@ -161,7 +161,7 @@ def plot_imbalance(volumes: pd.DataFrame, models: pd.DataFrame, *, threshold: fl
         st = series_style(i)
         rows = rows.sort_values("landscape_size")
         ax.plot(rows["landscape_size"], rows["log_volume"], color=st["color"], marker=st["marker"],
-                linestyle=st["linestyle"], label=f"trained on D = {rows['train_size'].iloc[0]} (seed {rows['seed_unit'].iloc[0]})")
+                linestyle=st["linestyle"], label=f"trained on D = {int(rows['train_size'].iloc[0]):,} (seed {rows['seed_unit'].iloc[0]})")
     own = finite[finite["landscape_size"] == finite["train_size"]].groupby("landscape_size")["log_volume"].mean()
     if len(own) >= 2:
         ax.plot(own.index, own.values, color="black", linestyle=":", linewidth=1.2, label="own landscape (mean)")
@@ -223,6 +223,6 @@ def plot_grokking(training: pd.DataFrame, volumes: pd.DataFrame, models: pd.Data
     axes[1].legend(frameon=False)
     info = models[models["model_id"] == model_id].iloc[0]
     return set_caption(fig, (
-        f"Grokking ({info['dataset']}, variant {info['variant']}, D = {info['train_size']}): training and test "
+        f"Grokking ({info['dataset']}, variant {info['variant']}, D = {int(info['train_size']):,}): training and test "
         f"loss, accuracy, and log-volume in the training landscape vs epoch ({measured['epoch'].nunique()} measured "
         f"epochs, {n_inf} at −∞); {settings_text(measured, threshold)}."))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .loop import TrainResult
     from .progress import ProgressCallback
 
-__all__ = ["TrainedModel", "train_to_checkpoint"]
+__all__ = ["TrainedModel", "train_to_checkpoint", "train_model"]
 
 
 @dataclass
@@ -79,3 +79,35 @@ def train_to_checkpoint(
     extra = {"history": result.history, "stopped_early": result.stopped_early} if record_history else {}
     path = save(name, result.epochs_run if final_epoch is None else final_epoch, result.final, **extra)
     return TrainedModel(net, spec, data, test, result, path, files, time.perf_counter() - start)
+
+
+def train_model(
+    dataset: str, config: TrainConfig, root: str | Path, name: str = "model", *, size: int | float | None = None,
+    data_seed: int = 0, poison: int = 0, model: str = "auto", hidden: tuple[int, ...] | None = None,
+    width: int | None = None, dropout: float = 0.0, test: bool = True, data_dir: str | Path | None = None,
+    device: str | None = None, progress: ProgressCallback | None = None,
+    on_model: Callable[[Dataset, ModelSpec], None] | None = None,
+) -> TrainedModel:
+    """Train one model of ``model`` (a preset, ``'auto'`` or ``'module:callable'``: :func:`basinlab.models.model_spec_for`)
+    on ``size`` examples of ``dataset`` (nested subset seeded by ``data_seed``, plus ``poison`` wrongly labelled ones)
+    with ``config``, seeded by ``config.seed``; save ``root/name`` (:func:`train_to_checkpoint`), evaluating on the
+    test split unless ``test`` is False. What ``basinlab train`` does; ``on_model(data, spec)`` hears the data and
+    the model spec before training starts.
+    """
+    from ..data import DatasetSpec
+    from ..models import model_spec_for
+
+    options = {"targets": "onehot"} if config.loss == "mse" else {}  # measuring rebuilds the same one-hot targets
+    spec = DatasetSpec(name=dataset, split="train", size=size, seed=data_seed, poison=poison, options=options)
+    test_spec = DatasetSpec(name=dataset, split="test", seed=data_seed, options=options) if test else None
+
+    def model_spec(data: Dataset) -> ModelSpec:
+        found = model_spec_for(model, data.input_shape, data.num_classes, dataset=dataset, width=width,
+                               hidden=hidden, dropout=dropout)
+        if on_model is not None:
+            on_model(data, found)
+        return found
+
+    return train_to_checkpoint(spec, model_spec, config, root, name, model_seed=config.seed, test_spec=test_spec,
+                               data_dir=data_dir, device=device, progress=progress,
+                               meta={"dataset_spec": spec, "test_dataset_spec": test_spec})
