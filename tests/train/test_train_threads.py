@@ -161,3 +161,22 @@ def test_optimizer_steps_use_every_thread_only_where_the_probe_finds_the_same_bi
                 assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(previous)
+
+
+def test_relu_on_every_thread_gives_autograds_bits():
+    x = torch.randn(300, 256, generator=torch.Generator().manual_seed(7))
+    x[0, :3] = torch.tensor([0.0, -0.0, float("nan")])
+    plain = x.clone().requires_grad_()
+    torch.nn.functional.relu(plain).mul(x).sum().backward()
+    previous = torch.get_num_threads()
+    try:
+        with exact_threads(2) as forward:
+            ours = x.clone().requires_grad_()
+            with forward():
+                out = torch.nn.functional.relu(ours)
+            assert "ReLU" in type(out.grad_fn).__name__      # routed through the threaded path
+            out.mul(x).sum().backward()
+    finally:
+        torch.set_num_threads(previous)
+    assert torch.equal(torch.nn.functional.relu(x).nan_to_num(), out.detach().nan_to_num())
+    assert torch.equal(plain.grad.nan_to_num(), ours.grad.nan_to_num())

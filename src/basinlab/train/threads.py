@@ -5,15 +5,20 @@ reduction long (the last layer's weight gradient, 10 × 128 summed over every ro
 of rows) it splits the reduction across threads, and the rounding changes with the thread count. Training then
 depends on how many cores the task was given.
 
-:func:`exact_threads` fixes that for dense layers. Inside it torch runs on one thread, except the GEMMs of
-``F.linear`` (forward, input gradient, weight gradient) whose exact shape was verified, once per process, to give
-bit-identical results on ``threads`` threads and on one (a probe on seeded random data of that shape and layout;
-a GEMM that splits its reduction differs in the last bits, so the probe detects it). Those run on ``threads``
-threads; every other operation runs on one. The optimiser's step, elementwise arithmetic over every parameter (most of a
-small-data step), runs on ``threads`` threads too once a probe of that optimiser class on parameters of the same
-shapes gave bit-identical results on ``threads`` threads and on one. The result is the one-thread result, on any
-thread count, and the large GEMMs that dominate training still use every core. Each GEMM is the one autograd runs for ``F.linear``
-(``addmm(b, x, wᵀ)``; ``g·w``; ``gᵀ·x``; ``g.sum(0)``), so the numbers equal plain autograd's on one thread.
+:func:`exact_threads` fixes that for dense layers. Inside it torch runs on one thread, except:
+
+- the GEMMs of ``F.linear`` (forward, input gradient, weight gradient) whose exact shape was verified, once per
+  process, to give bit-identical results on ``threads`` threads and on one (a probe on seeded random data of that
+  shape and layout; a GEMM that splits its reduction differs in the last bits, so the probe detects it). Each is
+  the GEMM autograd runs for ``F.linear`` (``addmm(b, x, wᵀ)``; ``g·w``; ``gᵀ·x``; ``g.sum(0)``);
+- ReLU and its backward on large inputs (autograd's own ``relu`` and ``threshold_backward``: they only select
+  elements, so the split cannot change a bit);
+- the optimiser's step (elementwise arithmetic over every parameter, most of a small-data step), once a probe of
+  that optimiser class and settings on parameters of the same shapes gave bit-identical results on ``threads``
+  threads and on one.
+
+Every other operation (reductions: the loss, bias gradients) runs on one. The numbers equal plain autograd's on
+one thread, on any thread count, and the work that dominates training uses every core.
 """
 
 from __future__ import annotations
@@ -26,11 +31,13 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["exact_threads", "aligned", "MIN_PARALLEL_FLOPS"]
+__all__ = ["exact_threads", "aligned", "MIN_PARALLEL_FLOPS", "MIN_PARALLEL_ELEMENTS"]
 
 # GEMMs below this many floating-point operations run on one thread whatever the probe says: the threads' start-up
 # costs more than they save (a 60 × 784 × 256 forward is 24 MFLOP).
 MIN_PARALLEL_FLOPS = 4_000_000
+# Elementwise ops split across threads from this size on (torch's own grain is 32,768 elements per thread).
+MIN_PARALLEL_ELEMENTS = 65_536
 _ALIGN = 64                      # bytes; the probe's tensors are aligned like this, so only aligned calls use it
 _PROBE_SEED = 20_240_601
 _verified: dict[tuple[Any, ...], bool] = {}
@@ -142,6 +149,18 @@ class _Plan:
             torch.set_num_threads(1)
 
     @contextlib.contextmanager
+    def elementwise(self, x: torch.Tensor):
+        """Run an elementwise selection (relu and its backward) over ``x`` on ``threads`` threads."""
+        if self.threads == 1 or x.numel() < MIN_PARALLEL_ELEMENTS:
+            yield
+            return
+        torch.set_num_threads(self.threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(1)
+
+    @contextlib.contextmanager
     def step(self, opt: Any):
         """Run ``opt.step()`` inside this on ``threads`` threads if the optimiser probe allows, else on one."""
         if self.threads == 1 or not _optimizer_probe(opt, self.threads):
@@ -194,6 +213,25 @@ class _Linear(torch.autograd.Function):
         return gx, gw, gb, None
 
 
+class _ReLU(torch.autograd.Function):
+    """``F.relu`` with autograd's own ops (``relu``; backward ``threshold_backward(grad, result, 0)``) on the
+    plan's threads: both only select elements, so every thread count gives the same bits."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, plan: _Plan) -> torch.Tensor:
+        with plan.elementwise(x):
+            out = torch.relu(x)
+        ctx.save_for_backward(out)
+        ctx.plan = plan
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Any, ...]:
+        (out,) = ctx.saved_tensors
+        with ctx.plan.elementwise(out):
+            return torch.ops.aten.threshold_backward(grad, out, 0), None
+
+
 class _Mode(TorchFunctionMode):
     def __init__(self, plan: _Plan) -> None:
         super().__init__()
@@ -207,6 +245,10 @@ class _Mode(TorchFunctionMode):
             if (x.dim() == 2 and x.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
                     and w.dim() == 2 and (b is None or (b.dim() == 1 and b.dtype == torch.float32))):
                 return _Linear.apply(x, w, b, self.plan)
+        elif func is F.relu and not (args[1:] and args[1]) and not kwargs.get("inplace"):
+            x = args[0] if args else kwargs["input"]
+            if x.device.type == "cpu" and x.dtype == torch.float32 and x.numel() >= MIN_PARALLEL_ELEMENTS:
+                return _ReLU.apply(x, self.plan)
         return func(*args, **kwargs)
 
 
