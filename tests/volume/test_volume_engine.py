@@ -106,6 +106,23 @@ def test_nested_landscapes_equal_separate_calls(mlp_problem, dtype):
         assert nested.centre_loss[li] == pytest.approx(alone.centre_loss[0], rel=rel)
 
 
+def test_searches_of_one_ray_share_brackets_and_scans(mlp_problem):
+    """Three thresholds x three nested landscapes in one call: the same radii as the nine searches run one by one,
+    for about half their point-rows (the searches of one ray scan largest landscape first, lowest τ first, and start
+    from each other's points; without that sharing the ratio was 0.99 on this case)."""
+    model, x, y = mlp_problem
+    taus, sizes = (0.1, 0.05, 0.02), [50, 120, 300]
+    joint = measure_volume(model, x, y, directions=4, thresholds=taus, landscapes=sizes)
+    rows = 0
+    for t, tau in enumerate(taus):
+        for li, n in enumerate(sizes):
+            alone = measure_volume(model, x[:n], y[:n], directions=4, thresholds=(tau,))
+            np.testing.assert_allclose(joint.radii[:, t, li], alone.radii[:, 0, 0], rtol=1e-6)
+            rows += alone.counts["point_rows"]
+    assert (joint.radii > 0).all()
+    assert joint.counts["point_rows"] < 0.65 * rows
+
+
 def test_censored_directions_report_the_search_limit(mlp_problem):
     model, x, y = mlp_problem
     res = measure_volume(model, x, y, directions=3, max_coefficient=1e-3)

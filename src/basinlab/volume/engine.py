@@ -4,7 +4,9 @@ Directions are processed in batches. Within a batch every (direction, threshold,
 generator (:func:`~basinlab.volume.search.crossing_search`); each round collects the coefficients all searches
 ask for, evaluates the new ones in one batched call (:class:`~basinlab.landscape.RayEvaluator`) and answers
 every search from a per-direction memo, so thresholds and landscapes share evaluations; each search is also told
-the points its direction's other searches evaluated, which it uses to choose its own probes. Later batches start
+the points its direction's other searches evaluated, which it uses to choose its own probes. The searches of one direction take turns (``search.COARSE_TURN``,
+``SCAN_TURN``): larger landscapes bracket first, and scans run one at a time, largest landscape and lowest level
+first, so later searches find their first probe and most of their scan already evaluated. Later batches start
 their brackets at the median crossing of the finished directions (radii of one minimum are similar). The guess and
 the shared points change which points are probed, never the radius (see the search's module docstring).
 """
@@ -31,7 +33,7 @@ from ..runtime import resolve_device
 from .directions import direction_seed, draw_directions, random_direction, resolve_normalization
 from .directions_rowspace import check_direction_draw, rowspace_problem
 from .result import VolumeResult
-from .search import crossing_search
+from .search import COARSE_TURN, SCAN_DONE, SCAN_TURN, crossing_search
 from .validate import check_arguments, error_level
 
 __all__ = ["measure_volume", "EngineSettings", "DEFAULT_MAX_COEFFICIENT", "DEFAULT_SCAN_POINTS"]
@@ -267,13 +269,20 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
 
 def _run_batch(ev: RayEvaluator, n_k: int, settings: EngineSettings, centre: np.ndarray, guesses: dict):
     """Run every search of one direction batch; returns ``{(j, t, l): (c_star, censored)}`` and the number of
-    evaluated points with a non-finite loss."""
+    evaluated points with a non-finite loss.
+
+    The searches of one direction scan one after another (:data:`~.search.SCAN_TURN`), largest landscape first and,
+    within a landscape, lowest level first: a point evaluated in a landscape is known in every smaller one, and the
+    lowest level's scan grid is the finest and lies below the others' crossings, so later scans find most of their
+    gaps already filled. Coarse brackets and refinements run concurrently."""
     n_l = len(centre)
     s = settings
     memo: list[dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]]] = [{} for _ in range(n_k)]
     results: dict[tuple[int, int, int], tuple[float, bool]] = {}
     gens, reqs = {}, {}
-    seen: dict[tuple[int, int, int], set[float]] = {}  # points each search knows
+    # the points of direction j in the order they became known in landscape l, and how far each search has read
+    fresh: list[list[list[float]]] = [[[] for _ in range(n_l)] for _ in range(n_k)]
+    cursor: dict[tuple[int, int, int], int] = {}
     for j in range(n_k):
         for t, tau in enumerate(s.levels):
             for li in range(n_l):
@@ -286,7 +295,10 @@ def _run_batch(ev: RayEvaluator, n_k: int, settings: EngineSettings, centre: np.
                 )
                 gens[(j, t, li)] = g
                 reqs[(j, t, li)] = next(g)
-                seen[(j, t, li)] = set()
+                cursor[(j, t, li)] = 0
+    rank = {key: (key[0], -key[2], s.levels[key[1]], key[1]) for key in gens}  # scan order within a direction
+    scan_queue = [sorted((key for key in gens if key[0] == j), key=rank.get) for j in range(n_k)]
+    bracketing = [set(queue) for queue in scan_queue]  # searches not yet past their coarse bracket
     nonfinite = 0
     while reqs:
         need: dict[tuple[int, float], int] = {}
@@ -307,20 +319,36 @@ def _run_batch(ev: RayEvaluator, n_k: int, settings: EngineSettings, centre: np.
                 old = memo[j].get(c)
                 if old is None:
                     memo[j][c] = (vals[i].copy(), exact[i].copy(), known[i].copy())
+                    fill = known[i]
                 else:
                     fill = known[i] & ~old[2]
                     old[0][fill], old[1][fill], old[2][fill] = vals[i][fill], exact[i][fill], True
+                for li in np.flatnonzero(fill):
+                    fresh[j][li].append(c)
         new = {}
-        for key, cs in reqs.items():
-            j, _, li = key
+        for key in sorted(reqs, key=rank.get):  # in scan order, so a scan finished here hands over at once
+            cs, (j, _, li) = reqs[key], key
+            queue = scan_queue[j]
+            if (cs is SCAN_TURN and queue[0] != key) or (
+                cs is COARSE_TURN and any(other[2] > li for other in bracketing[j])
+            ):
+                new[key] = cs  # not its turn yet
+                continue
+            if cs is SCAN_TURN:
+                bracketing[j].discard(key)
+            elif cs is SCAN_DONE:
+                queue.remove(key)
             answers = [(float(memo[j][c][0][li]), bool(memo[j][c][1][li])) for c in cs]
-            seen[key].update(cs)
             # what this direction's other searches found in landscape li guides this search's probes
-            extra = {c: (float(m[0][li]), bool(m[1][li])) for c, m in memo[j].items() if m[2][li] and c not in seen[key]}
-            seen[key].update(extra)
+            seen = fresh[j][li][cursor[key] :]
+            cursor[key] += len(seen)
+            extra = {c: (float(memo[j][c][0][li]), bool(memo[j][c][1][li])) for c in seen}
             try:
                 new[key] = gens[key].send((answers, extra))
             except StopIteration as stop:
                 results[key] = stop.value
+                bracketing[j].discard(key)
+                if key in queue:
+                    queue.remove(key)
         reqs = new
     return results, nonfinite

@@ -32,7 +32,7 @@ import math
 import sys
 from collections.abc import Generator
 
-__all__ = ["crossing_search", "Ladder", "coarse_ladder", "fine_ladder", "LADDER_RATIO", "DEFAULT_START"]
+__all__ = ["crossing_search", "COARSE_TURN", "SCAN_TURN", "SCAN_DONE", "Turn", "Ladder", "coarse_ladder", "fine_ladder", "LADDER_RATIO", "DEFAULT_START"]
 
 LADDER_RATIO = 1.05  # coarse ladder: neighbours 5% apart
 DEFAULT_POWER = 3.0  # loss growth exponent assumed when only one point is known (prediction only)
@@ -41,6 +41,25 @@ LADDER_DECADES = 8.0  # the ladders span max_c·10^-8 … max_c
 AGREE_CELLS = 0.25  # two interpolants this close (in fine cells) → probe the predicted fine cell's two ends
 PREDICT_RANGE = 4.0  # a coarse prediction stays within this factor of the points it is made from
 STALL_ROUNDS = 2  # the bracket "stalls" when it did not halve over this many rounds: bisection takes over
+
+class Turn(list):
+    """An empty request a search yields before its coarse bracket (``COARSE_TURN``) and at the start (``SCAN_TURN``)
+    and end (``SCAN_DONE``) of its scan, answered like any request (``[]``, optionally with the other known points).
+    A driver running several searches of one ray may hold a search at a turn until other searches got further: their
+    points then place this search's first probe and fill its scan's gaps without being evaluated again
+    (:func:`~basinlab.volume.engine.measure_volume` does). Turns change which points are probed, never the result."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+COARSE_TURN = Turn("COARSE_TURN")
+SCAN_TURN = Turn("SCAN_TURN")
+SCAN_DONE = Turn("SCAN_DONE")
 
 Answer = tuple[float, bool]
 Reply = list[Answer] | tuple[list[Answer], dict[float, Answer]]  # answers, or (answers, other known points)
@@ -126,6 +145,11 @@ def crossing_search(
             for c, answer in extra.items():  # points evaluated for other searches: free knowledge, never results
                 known.setdefault(c, answer)
 
+    def wait(marker: Turn) -> Generator[list[float], Reply, None]:
+        reply = yield marker
+        for c, answer in (reply[1] if isinstance(reply, tuple) else {}).items():
+            known.setdefault(c, answer)
+
     # 1. coarse ladder bracket -------------------------------------------------------------------------------
     lad: dict[int, bool] = {}  # ladder index -> above τ, for every known point on the coarse ladder
 
@@ -136,7 +160,10 @@ def crossing_search(
             if i is not None and i >= 0:
                 lad[i] = _above(v, tau)
 
-    start = guess if guess is not None and guess > 0 else DEFAULT_START
+    yield from wait(COARSE_TURN)  # points other searches of this ray evaluated first can place the first probe
+    start = _predict(known, tau, centre)
+    if start is None:
+        start = guess if guess is not None and guess > 0 else DEFAULT_START
     yield from ask_ladder([max(coarse.floor_index(start), 0)])
     stride, widths = 1, []
     while True:
@@ -166,6 +193,7 @@ def crossing_search(
 
     # 2. scan below the bracket; a grid point above τ moves the bracket and the scan repeats finer ----------------
     h = (max_c if b is None else b) / scan_points
+    yield from wait(SCAN_TURN)  # the points other searches scanned before this one fill gaps here for free
     while True:
         grid = _gap_points(known, tau, a, h)
         yield from ask(grid)
@@ -175,6 +203,7 @@ def crossing_search(
         a = max(c for c, (v, _) in known.items() if c < first_up and not _above(v, tau))
         b = first_up
         h = b / scan_points
+    yield from wait(SCAN_DONE)
     if b is None:
         return max_c, True
 
