@@ -14,13 +14,36 @@ def _fmt(value: Any, spec: str = ".4g") -> str:
     return format(value, spec) if isinstance(value, (int, float)) else str(value)
 
 
-def make_console():
-    """A rich console for stdout; 140 columns when stdout is not a terminal (logs, CI) so tables do not wrap."""
-    import sys
-
+def wide_console():
+    """A rich Console on stdout; when stdout is not a terminal (piped, captured, a log) 200 columns wide, so tables
+    are not squeezed into 80 columns."""
     from rich.console import Console
 
-    return Console(width=None if sys.stdout.isatty() else 140)
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
+def print_measure_rows(console, rows: list[dict[str, Any]], title: str, seed: int) -> None:
+    """Rows of :func:`basinlab.measures.checkpoint.measure_checkpoint` as one table: value and stderr to 4
+    significant digits, the seconds once per measure, and why a value is not a number when one is not."""
+    from rich.table import Table
+
+    landscapes = list(dict.fromkeys(r["landscape"] for r in rows))
+    table = Table(title=f"{title} in {', '.join(landscapes) or '?'} (seed {seed})")
+    several = len(landscapes) > 1
+    for col in (["landscape"] if several else []) + ["measure", "value", "± stderr", "seconds"]:
+        table.add_column(col, justify="left" if col in ("landscape", "measure") else "right")
+    notes = any(r.get("reason") for r in rows)
+    if notes:
+        table.add_column("why not a number", justify="left")
+    previous = None
+    for r in rows:
+        err = "—" if math.isnan(r["value"]) else "exact" if math.isnan(r["stderr"]) else _fmt(r["stderr"])
+        same = (r["landscape"], r["settings"]) == previous  # outputs of one measure share its time
+        cells = [r["measure"], _fmt(r["value"]), err, "" if same else f"{r['seconds']:.2f}"]
+        table.add_row(*([r["landscape"]] if several else []), *cells, *([r.get("reason", "")] if notes else []))
+        previous = (r["landscape"], r["settings"])
+    console.print(table)
 
 
 def print_volume_summary(console, result) -> None:

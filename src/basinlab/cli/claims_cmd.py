@@ -42,7 +42,7 @@ def claims(
         write_json(claims_records(found), json_path)
         if json_path == "-":
             return
-    from basinlab.cli.report_cmd import wide_console
+    from basinlab.cli._tables import wide_console
 
     console = wide_console()
     if not found:

@@ -34,13 +34,11 @@ def measure(
     verbose: Verbose = False,
 ) -> None:
     """Compute Hessian, sharpness, PAC-Bayes, norm, function-space and volume measures of a checkpoint."""
-    import math
 
-    from rich.table import Table
 
     from basinlab.cli._options import write_json
     from basinlab.cli._progress import configure, interruptible
-    from basinlab.cli.report_cmd import wide_console
+    from basinlab.cli._tables import print_measure_rows, wide_console
     from basinlab.errors import check_at_least, check_input_dir, check_output_file
     from basinlab.measures.checkpoint import measure_checkpoint, parse_setting
     from basinlab.models.size import memory_limit
@@ -66,23 +64,7 @@ def measure(
         write_json(rows, json_path)
         if json_path == "-":
             return
-    landscapes = ", ".join(dict.fromkeys(r["landscape"] for r in rows)) or "?"
-    table = Table(title=f"measures of {checkpoint} in {landscapes} (seed {seed})")
-    several = len(landscapes.split(", ")) > 1
-    columns = (["landscape"] if several else []) + ["measure", "value", "± stderr", "seconds"]
-    for col in columns:
-        table.add_column(col, justify="left" if col in ("landscape", "measure") else "right")
-    notes = any(r.get("reason") for r in rows)
-    if notes:
-        table.add_column("why not a number", justify="left")
-    previous = None
-    for r in rows:
-        err = "—" if math.isnan(r["value"]) else "exact" if math.isnan(r["stderr"]) else f"{r['stderr']:.4g}"
-        same = (r["landscape"], r["settings"]) == previous  # outputs of one measure share its time
-        cells = [r["measure"], f"{r['value']:.6g}", err, "" if same else f"{r['seconds']:.2f}"]
-        table.add_row(*([r["landscape"]] if several else []), *cells, *([r.get("reason", "")] if notes else []))
-        previous = (r["landscape"], r["settings"])
-    wide_console().print(table)
+    print_measure_rows(wide_console(), rows, f"measures of {checkpoint}", seed)
 
 
 def register(app: typer.Typer) -> None:

@@ -87,18 +87,11 @@ def table(
     print_frame(format_table1(frame), f"basinlab: {run_dir}", left=("dataset", "variant"))
 
 
-def wide_console():
-    """A rich Console; when stdout is not a terminal (piped, captured) 200 columns wide, not squeezed into 80."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=200)
-
-
 def print_frame(frame, title: str, *, left: tuple[str, ...] = ()) -> None:
     """Print a DataFrame as a rich table (cells via ``format_value``; columns in ``left`` left-aligned)."""
     from rich.table import Table
 
+    from basinlab.cli._tables import wide_console
     from basinlab.report.html import format_value
 
     out = Table(title=title, title_justify="left")

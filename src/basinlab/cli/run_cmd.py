@@ -18,7 +18,7 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
     """Run with one progress bar per phase on stderr (plain lines when stderr is not a terminal), then print a
     summary table and write the report. ``resume`` is the command line that resumes this run (for Ctrl-C)."""
     from basinlab.cli._progress import current, interruptible
-    from basinlab.cli.report_cmd import wide_console
+    from basinlab.cli._tables import wide_console
     from basinlab.experiments import default_run_dir, load_spec, run_experiment
 
     output = current()
@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
 
         from basinlab.cli._options import write_json
         from basinlab.cli._progress import configure
-        from basinlab.cli.report_cmd import wide_console
+        from basinlab.cli._tables import wide_console
         from basinlab.rundir import open_run
 
         configure(quiet, verbose)

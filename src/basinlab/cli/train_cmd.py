@@ -118,7 +118,8 @@ def train_command(
             hidden=tuple(parse_list(hidden, int, "--hidden", "256,128")) or None, width=width, dropout=dropout,
             test=not no_test, data_dir=data_dir, device=device, progress=on_epoch,
             on_model=lambda data, _spec: output.note(f"data  {data.describe()}"))
-    shape = "" if trained.model_spec.user else f" {trained.model_spec.kind} {list(trained.model_spec.hidden)}"
+    kind = trained.model_spec.kind
+    shape = f" {kind}" if trained.model_spec.user else f" {kind} {list(trained.model_spec.hidden)}"
     output.note(f"model{shape}: {count_parameters(trained.model):,} parameters")
     f, result = trained.result.final, trained.result
     why = f" (train loss < {stop_loss:g})" if result.stopped_early else ""

@@ -51,7 +51,7 @@ def volume(
     """Measure the basin volume of a checkpoint in one or more nested landscapes."""
     from basinlab.cli._options import frame_records, write_json
     from basinlab.cli._progress import configure, interruptible
-    from basinlab.cli._tables import make_console, print_volume_summary
+    from basinlab.cli._tables import print_volume_summary, wide_console
     from basinlab.errors import check_at_least, check_input_dir, check_output_file, describe_choices, expect
     from basinlab.measures.checkpoint import checkpoint_volume
     from basinlab.models.size import memory_limit
@@ -83,7 +83,7 @@ def volume(
                     "directions": len(result.seeds), "rows": frame_records(result.summary())}, json_path)
         if json_path == "-":
             return
-    console = make_console()
+    console = wide_console()
     print_volume_summary(console, result)
     console.print(f"result: {target}  (read it back with basinlab.VolumeResult.load)")
 
