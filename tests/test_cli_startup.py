@@ -43,3 +43,29 @@ def test_shell_completion_script_is_offered():
 
     result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="basinlab")
     assert result.exit_code == 0 and "_basinlab_completion" in result.output, result.output
+
+
+def test_ctrl_c_in_a_command_exits_130(monkeypatch, capsys):
+    """typer turns a KeyboardInterrupt inside any command into exit code 130 (main has no handler of its own:
+    issue 12 item 6); a command under ``interruptible`` also says what was kept."""
+    import pytest
+    import typer
+
+    from basinlab.cli import app as app_module
+    from basinlab.cli._progress import interruptible
+
+    def plain() -> None:
+        raise KeyboardInterrupt
+
+    def keeping() -> None:
+        with interruptible("3 of 5 tasks are kept"):
+            raise KeyboardInterrupt
+
+    test_app = typer.Typer()
+    test_app.command("plain")(plain)
+    test_app.command("keeping")(keeping)
+    monkeypatch.setattr(app_module, "app", test_app)
+    for name, said in (("plain", ""), ("keeping", "interrupted: 3 of 5 tasks are kept\n")):
+        with pytest.raises(SystemExit) as exc:
+            app_module.main([name])
+        assert exc.value.code == 130 and capsys.readouterr().err == said, name

@@ -122,6 +122,22 @@ def test_ray_gives_the_same_tables(tmp_path, tiny_spec):
     assert_same_tables(tmp_path / "local", tmp_path / "ray")
 
 
+def _descendants(pid: int) -> set[int]:
+    """Every process started (directly or not) by ``pid``, from /proc/<pid>/task/*/children."""
+    from pathlib import Path
+
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
 def _alive(pid: int) -> bool:
     """Running (a zombie waiting for its reaper counts as dead)."""
     from pathlib import Path
@@ -157,12 +173,14 @@ def test_process_pool_workers_die_with_a_killed_driver(tmp_path):
         time.sleep(0.2)
     pids = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
     assert len(pids) == 2 and all(_alive(p) for p in pids)
+    family = _descendants(proc.pid)  # the workers and any helper (multiprocessing's resource tracker, ...)
+    assert set(pids) <= family
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 10
-    while any(_alive(p) for p in pids) and time.time() < deadline:
+    while any(_alive(p) for p in family) and time.time() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(p) for p in pids), pids
+    assert not any(_alive(p) for p in family), {p: _alive(p) for p in family}  # no process left behind
 
 
 @pytest.mark.ray

@@ -122,6 +122,10 @@ def test_summary_carries_the_nonfinite_loss_count():
     assert result.counts["nonfinite_points"] > 0
     assert (summary["nonfinite_points"] == result.counts["nonfinite_points"]).all()
     assert np.isfinite(summary["log_volume"]).all()  # NaN counts as above τ: it ends the ray, it is not a loss value
+    from basinlab.experiments.volume_rows import volume_rows
+
+    rows, _ = volume_rows(result, {20: ["train:20"]}, "m", -1, 0.0)  # the run's volumes table carries it too
+    assert rows and all(r["nonfinite_points"] == result.counts["nonfinite_points"] for r in rows)
 
 
 def test_save_is_temp_plus_rename_with_the_common_file_mode(tmp_path, monkeypatch):

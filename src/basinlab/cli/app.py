@@ -77,7 +77,10 @@ def _click_exceptions():
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; bad input of any kind (a :class:`basinlab.errors.BasinlabError`, a usage error
-    of an option or argument, an OS error on a file) ends in one line ``error: ...`` on stderr and exit code 2."""
+    of an option or argument, an OS error on a file) ends in one line ``error: ...`` on stderr and exit code 2.
+
+    Ctrl-C: typer turns a KeyboardInterrupt inside a command into exit code 130 (returned here, so no handler of
+    it belongs here); commands that keep work say what was kept through ``basinlab.cli._progress.interruptible``."""
     from basinlab.errors import BasinlabError
     from basinlab.runtime import prefer_sleeping_threads
 
@@ -112,7 +115,4 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: a text file (a spec or a config) is not UTF-8 text ({exc.reason} at byte {exc.start}); "
                    "pass a TOML file", err=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        typer.echo("interrupted; finished work is kept and a rerun resumes", err=True)
-        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) inside a command returns n

@@ -21,9 +21,12 @@ __all__ = [
     "MeasureInfo",
     "Measure",
     "MEASURES",
+    "READS",
     "GLOBAL_SETTINGS",
     "register_measure",
     "resolve_settings",
+    "nonfinite_state",
+    "NONFINITE_INIT",
 ]
 
 
@@ -79,9 +82,15 @@ class Measure(Protocol):
     ) -> dict[str, MeasureValue]: ...
 
 
+# What a measure may read besides the weights (``MeasureInfo.reads``): 'train' = the landscape's examples through
+# the loss, 'held_out' = the test inputs. A measure whose inputs are not finite is NaN with a reason, never run.
+READS = ("train", "held_out")
+
+
 @dataclass(frozen=True)
 class MeasureInfo:
-    """A registered measure: its function, typed default settings and per-key checks ``key -> (ok, accepted)``."""
+    """A registered measure: its function, typed default settings, per-key checks ``key -> (ok, accepted)`` and
+    what it reads besides the weights (a subset of :data:`READS`)."""
 
     name: str
     fn: Measure
@@ -89,6 +98,7 @@ class MeasureInfo:
     checks: dict[str, tuple[Callable[[Any], bool], str]]
     outputs: tuple[str, ...]
     summary: str
+    reads: tuple[str, ...] = ("train",)
 
 
 MEASURES: dict[str, MeasureInfo] = {}
@@ -113,12 +123,17 @@ def register_measure(
     defaults: dict[str, Any],
     outputs: tuple[str, ...],
     checks: dict[str, tuple[Callable[[Any], bool], str]] | None = None,
+    reads: tuple[str, ...] = ("train",),
 ) -> Callable[[Measure], Measure]:
-    """Decorator adding ``fn`` to :data:`MEASURES` under ``name`` (its docstring's first line is the summary)."""
+    """Decorator adding ``fn`` to :data:`MEASURES` under ``name`` (its docstring's first line is the summary).
+    ``reads``: what the measure reads besides the weights (:data:`READS`; default the training examples)."""
+    unknown = sorted(set(reads) - set(READS))
+    if unknown:
+        raise ConfigError(f"register_measure({name!r}): reads {unknown} unknown; use any of {describe_choices(READS)}")
 
     def wrap(fn: Measure) -> Measure:
         summary = (fn.__doc__ or name).strip().splitlines()[0]
-        MEASURES[name] = MeasureInfo(name, fn, dict(defaults), dict(checks or {}), outputs, summary)
+        MEASURES[name] = MeasureInfo(name, fn, dict(defaults), dict(checks or {}), outputs, summary, tuple(reads))
         return fn
 
     return wrap
@@ -165,3 +180,14 @@ def resolve_settings(name: str, settings: Mapping[str, Any] | None) -> dict[str,
         check_value("measures.", key, default, value, GLOBAL_CHECKS[key])
         merged.setdefault(key, value)
     return merged
+
+
+def nonfinite_state(state: Mapping[str, Any] | None) -> bool:
+    """True when a ``state_dict`` (e.g. ``init_state``) holds a NaN or Inf floating-point value."""
+    import torch
+
+    return state is not None and any(
+        torch.is_tensor(v) and v.is_floating_point() and not bool(torch.isfinite(v).all()) for v in state.values())
+
+
+NONFINITE_INIT = "the initial weights (init_state) are not finite (NaN or Inf): no distance from them is defined"

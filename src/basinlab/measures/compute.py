@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import ConfigError, describe_choices
-from .base import GLOBAL_SETTINGS, MEASURES, MeasureData, MeasureValue, resolve_settings
+from .base import GLOBAL_SETTINGS, MEASURES, READS, MeasureData, MeasureValue, resolve_settings
 
 __all__ = ["ALL_MEASURES", "compute_measures", "run_measures", "validate_measure_settings", "resolve_names",
            "measure_data"]
@@ -98,12 +98,69 @@ def measure_data(train_data: Any, test_data: Any = None, *, loss: str | None = N
 
 
 NONFINITE_REASON = "the weights are not finite (NaN or Inf): no measure is defined"
+NONFINITE_DATA = "the training examples are not finite (NaN or Inf in the inputs or targets): no loss is defined"
+NONFINITE_HELD_OUT = "the held-out inputs are not finite (NaN or Inf): no prediction on them is defined"
+NONFINITE_LOSS = "the training loss at these weights is not finite ({loss}): no measure of the loss is defined"
+NUMERICAL_FAILURE = "the computation failed numerically ({error}); try float64 = true"
+NONFINITE_RESULT = "the computation gave NaN (an overflow, e.g. of a float32 curvature); try float64 = true"
+
+
+def _finite(*tensors: Any) -> bool:
+    import torch
+
+    return all(t is None or not t.is_floating_point() or bool(torch.isfinite(t).all()) for t in tensors)
 
 
 def _finite_weights(model: Any) -> bool:
+    return _finite(*model.parameters())
+
+
+def _numerical_errors() -> tuple[type[BaseException], ...]:
+    """Errors of a linear-algebra routine fed numbers it cannot handle (LAPACK, ARPACK, float traps)."""
+    import numpy as np
+    from scipy.sparse.linalg import ArpackError
+
+    return np.linalg.LinAlgError, ArpackError, FloatingPointError
+
+
+def _input_problems(net: Any, data: MeasureData, examples: int) -> dict[str, str]:
+    """Why a measure reading ``'train'`` / ``'held_out'`` (:data:`~basinlab.measures.base.READS`) of ``net`` is not
+    defined: non-finite training examples or test inputs, or a non-finite mean loss over the first ``examples``
+    rows (0 = all) at these weights. Empty when every input is finite."""
     import torch
 
-    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+    from ..train.evaluate import evaluate
+
+    problems: dict[str, str] = {}
+    if not _finite(data.test_inputs):
+        problems["held_out"] = NONFINITE_HELD_OUT
+    if not _finite(data.inputs, data.targets):
+        problems["train"] = NONFINITE_DATA
+        return problems
+    rows = int(examples) or len(data.inputs)
+    device = next(iter(net.parameters()), torch.empty(0)).device
+    loss, _ = evaluate(net, data.inputs[:rows].to(device), data.targets[:rows].to(device), data.loss)
+    if not math.isfinite(loss):
+        problems["train"] = NONFINITE_LOSS.format(loss=loss)
+    return problems
+
+
+def _measure(name: str, net: Any, data: MeasureData, settings: dict[str, Any], seed: int,
+             problems: dict[str, str]) -> dict[str, MeasureValue]:
+    """One measure's outputs: NaN with the reason when an input it reads is not finite or its linear algebra
+    fails on the numbers; a NaN it computes carries :data:`NONFINITE_RESULT` as its reason."""
+    info = MEASURES[name]
+    reason = next((problems[r] for r in info.reads if r in problems), None)
+    if reason is None:
+        try:
+            values = info.fn(net, data, settings, seed)
+        except _numerical_errors() as exc:
+            reason = NUMERICAL_FAILURE.format(error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+        else:
+            return {out: (MeasureValue(mv.value, mv.stderr, {**mv.details, "reason": NONFINITE_RESULT})
+                          if math.isnan(mv.value) and not mv.details.get("reason") else mv)
+                    for out, mv in values.items()}
+    return {out: MeasureValue(math.nan, math.nan, {"reason": reason}) for out in info.outputs}
 
 
 def compute_measures(
@@ -117,8 +174,10 @@ def compute_measures(
     ``landscape`` and ``settings`` (JSON of that measure's resolved settings and the seed). The runner adds
     ``model_id`` and ``epoch``. ``details``, if given, is filled with the full :class:`MeasureValue` per row.
     ``device``: where to compute (a copy of the model and the data are moved there; default: the model's device).
-    A model with a NaN or Inf weight gets NaN for every measure (``details[...].details['reason']`` says why),
-    never a number computed from them.
+    NaN or Inf never becomes a number: a model with a NaN or Inf weight gets NaN for every measure; a measure
+    whose inputs (:attr:`MeasureInfo.reads`: the training examples and the loss at these weights, the held-out
+    inputs) are not finite, or whose linear algebra fails on the numbers, gets NaN; ``details[...].details
+    ['reason']`` says why (``basinlab measure`` shows it).
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError(f"measure seed must be an integer; got {seed!r}")
@@ -133,14 +192,17 @@ def compute_measures(
         variants += [(f"@a={float(a):g}", reparameterize(model, layer, float(a))) for a in factors]
     rows = [] if len(variants) == 1 else _function_check_rows(model, variants[1:], data, seed)
     for suffix, net in variants:
-        finite = _finite_weights(net)
+        if _finite_weights(net):
+            problems = _input_problems(net, data, int((settings or {}).get("examples", 0)))
+        else:
+            problems = dict.fromkeys(("weights", *READS), NONFINITE_REASON)
         for name in resolved:
             resolved_settings = resolve_settings(name, settings)
-            if finite:
-                values = MEASURES[name].fn(net, data, resolved_settings, seed)
-            else:
+            if "weights" in problems:
                 values = {out: MeasureValue(math.nan, math.nan, {"reason": NONFINITE_REASON})
                           for out in MEASURES[name].outputs}
+            else:
+                values = _measure(name, net, data, resolved_settings, seed, problems)
             text = json.dumps({**resolved_settings, "seed": seed}, sort_keys=True, default=str)
             for out_name, mv in values.items():
                 rows.append({"measure": out_name + suffix, "value": float(mv.value),

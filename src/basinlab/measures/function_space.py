@@ -62,6 +62,7 @@ def edge_scale(compatible, grid: np.ndarray, refine: int) -> tuple[float, bool]:
     "function_space",
     {"directions": 16, "c_min": 1e-3, "c_max": 1.0, "scales": 8, "refine": 5, "tau": 0.0, "float64": True},
     outputs=("function_space",),
+    reads=("train", "held_out"),
     checks={"directions": (lambda v: v >= 2, "an integer ≥ 2"), "c_min": (lambda v: v > 0, "positive"),
             "c_max": (lambda v: v > 0, "positive"), "scales": (lambda v: v >= 2, "an integer ≥ 2"),
             "refine": (lambda v: v >= 0, "≥ 0"), "tau": (lambda v: v >= 0, "≥ 0 (0 = off)")},

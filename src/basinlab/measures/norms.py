@@ -21,7 +21,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import ConfigError
-from .base import MeasureData, MeasureValue, register_measure
+from .base import NONFINITE_INIT, MeasureData, MeasureValue, nonfinite_state, register_measure
 
 __all__ = ["frobenius_norm", "spectral_product", "path_norm", "norms"]
 
@@ -53,7 +53,7 @@ def path_norm(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     return float(torch.sqrt(out.sum()))
 
 
-@register_measure("norms", {}, outputs=("norm_frobenius", "norm_spectral", "norm_path", "dist_init"))
+@register_measure("norms", {}, outputs=("norm_frobenius", "norm_spectral", "norm_path", "dist_init"), reads=())
 def norms(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) -> dict[str, MeasureValue]:
     """Frobenius (Σ‖W‖_F²), spectral product, path norm and distance from initialisation (all exact)."""
     rows = {
@@ -61,7 +61,9 @@ def norms(model: Any, data: MeasureData, settings: dict[str, Any], seed: int) ->
         "norm_spectral": MeasureValue(spectral_product(model)),
         "norm_path": MeasureValue(path_norm(model, tuple(data.inputs.shape[1:]))),
     }
-    if data.init_state is not None:
+    if nonfinite_state(data.init_state):
+        rows["dist_init"] = MeasureValue(math.nan, math.nan, {"reason": NONFINITE_INIT})
+    elif data.init_state is not None:
         params = dict(model.named_parameters())
         missing = sorted(set(params) - set(data.init_state))
         if missing:

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .base import MeasureData, MeasureValue, register_measure
+from .base import NONFINITE_INIT, MeasureData, MeasureValue, nonfinite_state, register_measure
 from .functional import FlatModel, make_flat
 
 __all__ = ["pac_bayes_sigma", "pac_bayes"]
@@ -76,5 +76,6 @@ def pac_bayes(model: Any, data: MeasureData, settings: dict[str, Any], seed: int
     return {
         "pac_bayes_sigma": MeasureValue(sigma, stderr, details),
         "pac_bayes_flatness": MeasureValue(1.0 / sigma**2, 2 * stderr / sigma**3 if stderr == stderr else math.nan),
-        "pac_bayes_kl": MeasureValue(dist2 / (2 * sigma**2), math.nan, details),
+        "pac_bayes_kl": (MeasureValue(math.nan, math.nan, {**details, "reason": NONFINITE_INIT})
+                         if nonfinite_state(data.init_state) else MeasureValue(dist2 / (2 * sigma**2), math.nan, details)),
     }

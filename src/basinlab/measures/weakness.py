@@ -56,6 +56,7 @@ def weakness_from_label_sets(seen: np.ndarray) -> float:
     "weakness",
     {"directions": 16, "c_min": 1e-3, "c_max": 1.0, "scales": 8, "refine": 4, "float64": True},
     outputs=("weakness",),
+    reads=("train", "held_out"),
     checks={"directions": (lambda v: v >= 2, "an integer ≥ 2"), "c_min": (lambda v: v > 0, "positive"),
             "c_max": (lambda v: v > 0, "positive"), "scales": (lambda v: v >= 2, "an integer ≥ 2"),
             "refine": (lambda v: v >= 0, "≥ 0")},
