@@ -31,6 +31,7 @@ def close_writer(conn: sqlite3.Connection) -> None:
     """Close the driver's connection, leaving a rollback-journal database (``-wal`` and ``-shm`` removed) unless a
     reader has it open at that moment (then it stays WAL, and that reader's files stay until the next driver)."""
     try:
+        conn.execute("PRAGMA busy_timeout = 200")  # a reader holding it: give up within 0.2 s, do not wait 30 s
         conn.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.OperationalError:  # a reader holds it: switching needs exclusive access
         pass
