@@ -227,6 +227,7 @@ def _function_check_rows(model: Any, variants: list[tuple[str, Any]], data: Meas
 
     x, tx = data.inputs, data.test_inputs
     inputs = x if tx is None else torch.cat([x, tx.to(x.dtype)])
+    inputs = inputs.to(next(model.parameters()).device)  # the measures' data may sit on another device
     text = json.dumps({"inputs": int(inputs.shape[0]), "dtype": "float64", "seed": seed}, sort_keys=True)
     rows = []
     for suffix, net in variants:
