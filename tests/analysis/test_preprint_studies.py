@@ -63,6 +63,20 @@ def test_reparam_table_puts_the_function_check_first():
     assert rows.loc["prediction_agreement", "a=10"] == 0.99
 
 
+def test_reparam_figure_marks_each_verdict_and_writes_the_change():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from basinlab.report.preprint import plot_reparam
+
+    measures, _ = _tables(n=2)
+    fig = plot_reparam(reparam_table(measures))
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert "×1e+04" in texts and "Δ ≤ 0" in texts  # hessian_top moves ×a², weakness does not move
+    markers = {line.get_marker() for line in fig.axes[0].lines if line.get_marker() not in (None, "None", "")}
+    assert markers == {"o", "X"}
+
+
 def test_report_section_renders_tables_and_figures(tmp_path):
     import matplotlib
 

@@ -70,20 +70,42 @@ def plot_batch_gap(table: pd.DataFrame, ax=None):
     return ax.get_figure()
 
 
+_VERDICT_MARK = {"exact": ("o", "tab:green"), "no": ("X", "tab:orange")}  # anything else: within 1e-3
+
+
+def _reparam_label(r) -> str:
+    """The number beside a measure's bar: its ratio when it moves, its largest relative change when it does not."""
+    if r["measure"] == "prediction_agreement":
+        return f"agreement {min(float(r[c]) for c in r.index if str(c).startswith('a=')):.4g}"
+    if r["measure"] == "max_output_change":
+        return f"|Δ output| ≤ {float(r['max_rel_change']):.1g}"
+    if r["invariant"] == "no":
+        return f"×{float(r['max_ratio']):,.3g}"
+    return f"Δ ≤ {float(r['max_rel_change']):.1g}"
+
+
 def plot_reparam(table: pd.DataFrame, ax=None, *, rtol: float = 1e-6):
-    """log10 of the largest |rescaled / original| per measure (0 = unchanged). Draws into ``ax`` (else a new figure); returns the figure."""
+    """log10 of the largest |rescaled / original| per measure (0 = unchanged), the verdict as the marker (circle:
+    invariant to ``rtol``; square: to 1e-3; cross: not invariant) and the ratio or largest relative change written
+    beside it. Draws into ``ax`` (else a new figure); returns the figure."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 0.28 * len(table) + 1.4))
     order = table.assign(_l=np.log10(table["max_ratio"].astype(float))).sort_values("_l", na_position="first")
     order = order.reset_index(drop=True)
+    span = max(1.0, float(np.nanmax(np.abs(order["_l"].to_numpy(float)), initial=0.0)))
     for yi, r in order.iterrows():
-        ax.barh(yi, 0.0 if not math.isfinite(r["_l"]) else r["_l"],
-                color={"exact": "tab:green", "no": "tab:orange"}.get(r["invariant"], "tab:olive"))
+        length = 0.0 if not math.isfinite(r["_l"]) else r["_l"]
+        marker, colour = _VERDICT_MARK.get(r["invariant"], ("s", "tab:olive"))
+        ax.barh(yi, length, color=colour, alpha=0.6)
+        ax.plot(length, yi, marker, color=colour, markeredgecolor="black", markersize=6)
+        ax.text(max(length, 0.0) + 0.03 * span, yi, _reparam_label(r), va="center", fontsize=7)
     ax.set_yticks(np.arange(len(order)), order["measure"])
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"log10 max |rescaled / original| (green: invariant to {rtol:g}; olive: to 1e-3)")
+    low = min(0.0, float(np.nanmin(order["_l"].to_numpy(float), initial=0.0)))
+    ax.set_xlim(low - 0.05 * span, 1.45 * span)
+    ax.set_xlabel(f"log10 max |rescaled / original|  (o: invariant to {rtol:g}; s: to 1e-3; X: not)")
     return ax.get_figure()
 
 
