@@ -88,6 +88,8 @@ def test_same_seed_same_radii_own_stream(small_problem, tmp_path):
     one = measure_volume(model, x, y, **kw)
     two = measure_volume(model, x, y, batch_directions=5, **kw)
     assert np.array_equal(one.radii, two.radii) and np.array_equal(one.norms, two.norms)
+    general = measure_volume(model, x, y, general_path=True, **kw)  # the reduced model is a genuine model
+    assert not general.counts["fast_path"] and np.allclose(general.radii, one.radii, rtol=1e-5, atol=0)
     assert (one.radii > 0).all()
     explicit = measure_volume(model, x, y, **{**kw, "direction_draw": "explicit"})
     assert np.array_equal(one.seeds, explicit.seeds)  # direction k keeps its seed; the draw from it differs
