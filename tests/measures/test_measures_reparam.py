@@ -3,6 +3,7 @@ measure and (filter-normalised) basin volume unchanged — the Dinh et al. (2017
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -137,5 +138,11 @@ def test_reparam_factors_setting_adds_rescaled_rows(trained_mlp, blobs):
     # the function check: outputs of the rescaled float32 network equal the original's to float32 rounding
     assert 0.0 <= by["max_output_change@a=10"] < 1e-4 and by["prediction_agreement@a=10"] == 1.0
     assert "max_output_change" not in by  # only rescaled networks are compared
+    broken = copy.deepcopy(model)
+    with torch.no_grad():
+        next(broken.parameters()).view(-1)[0] = float("nan")
+    rows = compute_measures(broken, (x, y), (xt, yt), ["norms"], {"reparam_factors": [10.0], "reparam_layer": 1}, seed=0)
+    by = {r["measure"]: r["value"] for r in rows}
+    assert math.isnan(by["max_output_change@a=10"]) and math.isnan(by["prediction_agreement@a=10"])  # no made-up 1
     with pytest.raises(ConfigError, match="reparam_factors must be a list of positive numbers"):
         compute_measures(model, (x, y), None, ["norms"], {"reparam_factors": [0.0]}, seed=0)

@@ -232,7 +232,10 @@ def _function_check_rows(model: Any, variants: list[tuple[str, Any]], data: Meas
     rows = []
     for suffix, net in variants:
         check = check_function_preserved(model, net, inputs)
-        for name, value in zip(FUNCTION_CHECKS, (check.max_abs_diff, check.argmax_agreement), strict=True):
+        values = (check.max_abs_diff, check.argmax_agreement)
+        if not math.isfinite(check.max_abs_diff):  # NaN/Inf weights or outputs: no argmax to compare
+            values = (math.nan, math.nan)
+        for name, value in zip(FUNCTION_CHECKS, values, strict=True):
             rows.append({"measure": name + suffix, "value": float(value), "stderr": math.nan,
                          "landscape": data.landscape, "settings": text})
     return rows
