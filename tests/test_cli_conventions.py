@@ -74,3 +74,11 @@ def test_table_json_file_is_strict_json_with_null_for_nan(tmp_path):
     rows = json.loads(target.read_text(), parse_constant=refuse)
     assert rows and all(isinstance(r, dict) for r in rows)
     assert any(v is None for r in rows for v in r.values())  # the synthetic run has undefined cells: null
+
+
+def test_resume_line_keeps_threads_and_device():
+    from basinlab.cli.run_cmd import _resume_command
+
+    line = _resume_command(["run", "s.toml"], None, "quick", "local", None, None, "cpu", 2)
+    assert line == "basinlab run s.toml --profile quick --threads 2"
+    assert _resume_command(["demo"], None, None, "local", None, None, "cuda", None) == "basinlab demo --device cuda"

@@ -194,9 +194,11 @@ thresholds = [0.5]
 
 def test_spec_with_user_model_and_dataset_runs(user_module, tmp_path):
     from basinlab.experiments import read_table, run_experiment
+    from basinlab.rundir import read_manifest
 
-    summary = run_experiment(SPEC, tmp_path / "run")
+    summary = run_experiment(SPEC, tmp_path / "run", threads=1)  # --threads: [resources] num_cpus for this run
     assert summary.ok, summary.counts
+    assert read_manifest(tmp_path / "run")["spec"]["num_cpus"] == 1
     models, volumes = read_table(tmp_path / "run", "models"), read_table(tmp_path / "run", "volumes")
     assert sorted(models["train_size"]) == [30, 60] and set(models["n_params"]) == {2 * 6 + 6 + 6 * 3 + 3}
     assert len(volumes) == 3 and volumes["log_volume"].notna().all()  # own landscapes: 30 in 30; 30, 60 in 60
