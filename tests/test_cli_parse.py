@@ -61,3 +61,14 @@ def test_no_bool_metavar_in_any_help():
         result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "160"})
         assert result.exit_code == 0, result.output
         assert "<bool>" not in result.output and "--quiet" in result.output, command
+
+
+def test_landscape_of_a_users_dataset_takes_sizes_after_the_last_colon():
+    from basinlab.parse import Landscape, parse_landscape
+
+    assert parse_landscape("mydata:load") == Landscape("mydata:load")
+    assert parse_landscape("pkg.mydata:load:60,600") == Landscape("pkg.mydata:load", (60, 600))
+    assert parse_landscape("mydata:load:10%") == Landscape("mydata:load", (0.1,))
+    assert parse_landscape("fashion-mnist:60") == Landscape("fashion-mnist", (60,))
+    with pytest.raises(ConfigError, match="'abc' is not a count"):
+        parse_landscape("fashion-mnist:abc")

@@ -3,6 +3,7 @@ library; every mistake one line naming the field, the reference and what is acce
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -241,6 +242,10 @@ def test_cli_train_then_volume_and_measure_a_user_model(user_module, tmp_path, c
     assert err.count("\n") == 1 and f"pass --model {MODULE}:make_net" in err
     assert run("volume", ckpt, "--directions", "2", "--model", f"{MODULE}:make_net", "--json", "-", "--quiet") == 0
     assert '"n_params": 51' in capsys.readouterr().out
+    assert run("volume", ckpt, "--directions", "2", "--model", f"{MODULE}:make_net", "--landscape",
+               f"{MODULE}:load:20,40", "--json", "-", "--quiet") == 0  # DATASET:SIZES with DATASET = module:callable
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert sorted({r["landscape_size"] for r in rows}) == [20, 40]
     assert run("measure", ckpt, "--measures", "norms", "--model", f"{MODULE}:make_net", "--json", "-",
                "--quiet") == 0
     assert '"norm_frobenius"' in capsys.readouterr().out

@@ -3,7 +3,8 @@
 - A list: comma-separated, and a flag may be repeated: ``--threshold 0.1,0.3 --threshold 1`` -> ``[0.1, 0.3, 1.0]``.
 - A size: a count (``2000``), a fraction of the split (``0.1``), a percentage (``10%``) or ``all``.
 - A landscape: ``DATASET[:SIZE[,SIZE...]]``, e.g. ``fashion-mnist``, ``fashion-mnist:0.1``,
-  ``fashion-mnist:60,600,2000`` (several sizes are nested prefixes of one permutation, strictly increasing).
+  ``fashion-mnist:60,600,2000`` (several sizes are nested prefixes of one permutation, strictly increasing);
+  DATASET may be your own ``module:callable`` (``mydata:load:60,600``).
 """
 
 from __future__ import annotations
@@ -77,12 +78,26 @@ class Landscape:
             "all" if s is None else f"{s:g}" for s in self.sizes))
 
 
+def _is_module(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", text.strip()) is not None
+
+
 def parse_landscape(text: str, option: str = "--landscape") -> Landscape:
-    """``'fashion-mnist:60,600'`` -> ``Landscape('fashion-mnist', (60, 600))``; ``'digits'`` -> all rows.
+    """``'fashion-mnist:60,600'`` -> ``Landscape('fashion-mnist', (60, 600))``; ``'digits'`` -> all rows; a user's
+    dataset ``'mydata:load:60,600'`` -> ``Landscape('mydata:load', (60, 600))`` (sizes follow the last colon).
 
     Sizes of one kind (counts, or fractions) must be strictly increasing; a mix is checked by :func:`resolve_sizes`.
     """
-    name, sep, rest = text.partition(":")
+    from .data.dataset import DATASET_NAMES
+
+    name, sep, rest = text.rpartition(":")
+    if not sep:
+        name, rest = text, ""
+    elif name.strip() not in DATASET_NAMES and _is_module(name.split(":")[0]) and \
+            (rest[:1].isalpha() or rest[:1] == "_") and rest.strip().lower() != "all":
+        name, sep, rest = text, "", ""  # 'mydata:load': a user's dataset (module:callable) without sizes
     name = name.strip()
     if not name or (sep and not rest.strip()):
         raise ConfigError(f"{option} {text!r} must look like DATASET[:SIZE[,SIZE...]], e.g. 'fashion-mnist:60,600' "
