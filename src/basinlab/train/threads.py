@@ -127,18 +127,13 @@ def _optimizer_probe(opt: torch.optim.Optimizer, threads: int) -> bool:
 
 
 class _Plan:
-    """Thread count per GEMM: ``threads`` where verified, else one."""
+    """Thread count per operation: ``threads`` where verified, else one."""
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
 
     @contextlib.contextmanager
-    def run(self, op: str, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, grad: torch.Tensor | None):
-        n, i, o = x.shape[0], x.shape[1], w.shape[0]
-        parallel = (self.threads > 1 and 2 * n * i * o >= MIN_PARALLEL_FLOPS
-                    and all(t.is_contiguous() for t in (x, w) + ((grad,) if grad is not None else ()))
-                    and _aligned(x, w, *([grad] if grad is not None else []))
-                    and _probe(op, n, i, o, b is not None, self.threads))
+    def _threads_if(self, parallel: bool):
         if not parallel:
             yield
             return
@@ -148,29 +143,22 @@ class _Plan:
         finally:
             torch.set_num_threads(1)
 
-    @contextlib.contextmanager
-    def elementwise(self, x: torch.Tensor):
-        """Run an elementwise selection (relu and its backward) over ``x`` on ``threads`` threads."""
-        if self.threads == 1 or x.numel() < MIN_PARALLEL_ELEMENTS:
-            yield
-            return
-        torch.set_num_threads(self.threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(1)
+    def run(self, op: str, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, grad: torch.Tensor | None):
+        """Run GEMM ``op`` inside this on ``threads`` threads if large, contiguous, aligned and verified."""
+        n, i, o = x.shape[0], x.shape[1], w.shape[0]
+        return self._threads_if(
+            self.threads > 1 and 2 * n * i * o >= MIN_PARALLEL_FLOPS
+            and all(t.is_contiguous() for t in (x, w) + ((grad,) if grad is not None else ()))
+            and _aligned(x, w, *([grad] if grad is not None else []))
+            and _probe(op, n, i, o, b is not None, self.threads))
 
-    @contextlib.contextmanager
+    def elementwise(self, x: torch.Tensor):
+        """Run an elementwise selection (relu and its backward) over ``x`` inside this on ``threads`` threads."""
+        return self._threads_if(self.threads > 1 and x.numel() >= MIN_PARALLEL_ELEMENTS)
+
     def step(self, opt: Any):
         """Run ``opt.step()`` inside this on ``threads`` threads if the optimiser probe allows, else on one."""
-        if self.threads == 1 or not _optimizer_probe(opt, self.threads):
-            yield
-            return
-        torch.set_num_threads(self.threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(1)
+        return self._threads_if(self.threads > 1 and _optimizer_probe(opt, self.threads))
 
 
 class _Forward:
