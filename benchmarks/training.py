@@ -10,9 +10,10 @@
    separately.
 2. Full-batch training FLOP rates of the same MLP at 60 / 600 / 2,000 / 6,000 Fashion-MNIST rows (the paper's
    protocol: AdamW, full batch), interleaved, best of a few repeats each: ``basinlab.train`` on every core (its
-   default: one-thread numbers, verified GEMMs on all threads), ``basinlab.train`` on one thread, plain autograd
-   on every core (faster or not, its bits depend on the thread count), and plain autograd with every GEMM through
-   oneDNN (the engine's kernel; not bit-equal to MKL, so not used by ``train``: this shows what it would gain).
+   default: one-thread numbers; verified GEMMs, ReLU and optimiser steps on all threads), ``basinlab.train`` on
+   one thread, plain autograd on every core (faster or not, its bits depend on the thread count), and plain
+   autograd with every GEMM through oneDNN (the engine's kernel; not bit-equal to MKL, so not used by ``train``:
+   this shows what it would gain).
    Target (issue 14): the rate at 2,000 rows within 1.5x of the rate at 6,000.
 3. OpenMP wait policy: the same full-batch training at 600 and 2,000 rows on every core in fresh processes with
    ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep: basinlab's default, ``basinlab.runtime.prefer_sleeping_threads``)
