@@ -54,7 +54,10 @@ def sleep_and_record_pid(inputs, context, run_dir):
     import time
     from pathlib import Path
 
-    (Path(inputs["dir"]) / f"{inputs['i']}.pid").write_text(str(os.getpid()))
+    from basinlab.rundir import atomic_write_text
+
+    # atomic: a test polling for the file never reads it empty (it did, once, under load)
+    atomic_write_text(Path(inputs["dir"]) / f"{inputs['i']}.pid", str(os.getpid()))
     time.sleep(60)
     return {"tables": {}}
 
