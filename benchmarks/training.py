@@ -10,7 +10,7 @@
    separately.
 2. Full-batch training FLOP rates of the same MLP at 60 / 600 / 2,000 / 6,000 Fashion-MNIST rows (the paper's
    protocol: AdamW, full batch), interleaved, best of a few repeats each: ``basinlab.train`` on every core (its
-   default: one-thread numbers; verified GEMMs, ReLU and optimiser steps on all threads), ``basinlab.train`` on
+   default: one-thread numbers; verified GEMMs on all threads), ``basinlab.train`` on
    one thread, plain autograd on every core (faster or not, its bits depend on the thread count), and plain
    autograd with every GEMM through oneDNN (the engine's kernel; not bit-equal to MKL, so not used by ``train``:
    this shows what it would gain).

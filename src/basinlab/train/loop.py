@@ -120,8 +120,7 @@ def _step(model: nn.Module, opt: torch.optim.Optimizer | SAM, xb: torch.Tensor, 
         batch_loss(out, yb, loss).backward()
         opt.second_step()
     else:
-        with getattr(forward, "step", lambda _: contextlib.nullcontext())(opt):
-            opt.step()
+        opt.step()
     opt.zero_grad(set_to_none=True)
 
 
