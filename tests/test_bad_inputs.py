@@ -382,18 +382,18 @@ for _id, _extra, _expected in [
     ("dataset", "--dataset imagenet", "imagenet"), ("size-text", "--size lots", "--size"),
     ("size-negative", "--size -5", "size"), ("size-zero", "--size 0", "size"), ("size-fraction", "--size 1.5", "1.5"),
     ("size-percent", "--size 200%", "size"), ("size-too-big", "--size 100000000", "100000000"),
-    ("size-nan", "--size nan", "--size"), ("epochs-zero", "--epochs 0", "epochs"), ("epochs-negative", "--epochs -1", "epochs"),
-    ("lr-zero", "--lr 0", "lr"), ("lr-negative", "--lr -1", "lr"), ("lr-nan", "--lr nan", "lr"),
-    ("optimizer", "--optimizer adam", "optimizer"), ("model", "--model resnet", "resnet"),
+    ("size-nan", "--size nan", "--size"), ("epochs-zero", "--epochs 0", "--epochs 0"), ("epochs-negative", "--epochs -1", "--epochs -1"),
+    ("lr-zero", "--lr 0", "--lr 0.0 is invalid"), ("lr-negative", "--lr -1", "--lr -1.0 is invalid"), ("lr-nan", "--lr nan", "--lr nan"),
+    ("optimizer", "--optimizer adam", "--optimizer 'adam'"), ("model", "--model resnet", "resnet"),
     ("hidden-zero", "--hidden 0", "hidden"), ("hidden-text", "--hidden a,b", "--hidden"), ("width-zero", "--width 0", "hidden"),
     ("dropout-big", "--dropout 1.5", "dropout"), ("dropout-negative", "--dropout -0.1", "dropout"),
-    ("batch-negative", "--batch-size -4", "batch_size"), ("batch-text", "--batch-size some", "--batch-size"),
-    ("schedule", "--schedule linear", "schedule"), ("loss", "--loss hinge", "loss"), ("asam-without-rho", "--asam", "--asam"),
-    ("sam-rho-negative", "--sam-rho -1", "sam_rho"), ("momentum-negative", "--momentum -1", "momentum"),
-    ("weight-decay-negative", "--weight-decay -1", "weight_decay"), ("warmup-negative", "--warmup-epochs -1", "warmup"),
-    ("swa-zero", "--swa-start 0", "swa_start"), ("stop-loss-negative", "--stop-loss -1", "stop_loss"),
+    ("batch-negative", "--batch-size -4", "--batch-size -4"), ("batch-text", "--batch-size some", "--batch-size"),
+    ("schedule", "--schedule linear", "--schedule"), ("loss", "--loss hinge", "--loss"), ("asam-without-rho", "--asam", "--asam (ASAM) needs --sam-rho > 0"),
+    ("sam-rho-negative", "--sam-rho -1", "--sam-rho -1.0"), ("momentum-negative", "--momentum -1", "--momentum -1.0"),
+    ("weight-decay-negative", "--weight-decay -1", "--weight-decay -1.0"), ("warmup-negative", "--warmup-epochs -1", "--warmup-epochs -1"),
+    ("swa-zero", "--swa-start 0", "--swa-start 0"), ("stop-loss-negative", "--stop-loss -1", "--stop-loss -1.0"),
     ("checkpoint-epochs-text", "--checkpoint-epochs a", "--checkpoint-epochs"),
-    ("checkpoint-epochs-beyond", "--checkpoint-epochs 50", "checkpoint_epochs"),
+    ("checkpoint-epochs-beyond", "--checkpoint-epochs 50", "--checkpoint-epochs (50,)"),
     ("poison-negative", "--poison -1", "poison"), ("data-seed-negative", "--data-seed -1", "--data-seed"),
     ("seed-negative", "--seed -1", "--seed"), ("device", "--device tpu", "tpu"), ("device-cuda", "--device cuda", "cuda"),
     ("threads-zero", "--threads 0", "--threads"), ("threads-negative", "--threads -1", "--threads"),
@@ -417,7 +417,7 @@ for _cmd, _argv in (("train", TRAIN), ("volume", VOL), ("measure", MEA), ("run",
          "more than the --max-memory (BASINLAB_MAX_MEMORY) limit (1 KB)")
 case("train-poison-too-much", f"{TRAIN} --poison 100000",
      "must be at most 2000); use at most 1980 poison examples with size 20")
-case("train-stop-loss-nan", f"{TRAIN} --stop-loss nan", "stop_loss=nan is invalid")
+case("train-stop-loss-nan", f"{TRAIN} --stop-loss nan", "--stop-loss nan is invalid")
 
 # the command line itself
 case("unknown-command", "trian", "trian")

@@ -65,9 +65,9 @@ def test_digits_cnn(tmp_path, capsys):
     (["--dataset", "cifar100"], "dataset name 'cifar100' is unknown"),
     (["--dataset", "digits", "--size", "5000"], "dataset size 5000 is larger than"),
     (["--dataset", "digits", "--size", "lots"], "--size 'lots' is not a count"),
-    (["--dataset", "digits", "--optimizer", "adam"], "optimizer='adam' is invalid; use 'adamw' or 'sgd'"),
-    (["--dataset", "digits", "--batch-size", "-3"], "batch_size=-3 is invalid"),
-    (["--dataset", "digits", "--asam"], "--asam needs --sam-rho > 0"),
+    (["--dataset", "digits", "--optimizer", "adam"], "--optimizer 'adam' is invalid; use 'adamw' or 'sgd'"),
+    (["--dataset", "digits", "--batch-size", "-3"], "--batch-size -3 is invalid"),
+    (["--dataset", "digits", "--asam"], "--asam (ASAM) needs --sam-rho > 0"),
     (["--dataset", "digits", "--model", "resnet"], "model preset 'resnet' is unknown"),
     (["--dataset", "digits", "--poison", "-1"], "poison must be a non-negative integer"),
 ])

@@ -21,6 +21,23 @@ def _parse_batch(text: str) -> int | None:
         raise ConfigError(f"--batch-size {text!r} must be a positive integer or 'full'") from None
 
 
+def _train_config(**choices):
+    """``TrainConfig(**choices)``; its errors name this command's options (``--lr``, ``--asam``), not its fields."""
+    import re
+
+    from basinlab.errors import ConfigError
+    from basinlab.train import TrainConfig
+    from basinlab.train.config import FIELD_RULES, TrainConfigError
+
+    try:
+        return TrainConfig(**choices)
+    except TrainConfigError as exc:
+        options = {name: "--" + name.replace("_", "-") for name in FIELD_RULES} | {"sam_adaptive": "--asam"}
+        reason = re.sub(r"\b(" + "|".join(options) + r")\b(?=\s*[=<>])", lambda m: options[m.group(1)], exc.reason)
+        value = "" if isinstance(exc.value, bool) else f" {exc.value!r}"
+        raise ConfigError(f"{options[exc.field]}{value} {reason}") from None
+
+
 def train_command(
     dataset: Annotated[str, typer.Option("--dataset",
         help="Dataset: swiss-roll, modular, digits, fashion-mnist, mnist, cifar10, svhn, or MODULE:CALLABLE for "
@@ -76,12 +93,11 @@ def train_command(
 ) -> None:
     """Train one model and save it as a checkpoint."""
     from basinlab.cli._progress import configure, interruptible
-    from basinlab.errors import ConfigError, check_name
+    from basinlab.errors import check_name
     from basinlab.models import count_parameters
     from basinlab.models.size import memory_limit
     from basinlab.parse import parse_list, parse_size
     from basinlab.runtime import limit_threads
-    from basinlab.train import TrainConfig
     from basinlab.train.session import train_model
 
     output = configure(quiet or not progress, verbose)
@@ -95,9 +111,7 @@ def train_command(
     check_at_least(data_seed, 0, "--data-seed")
     check_at_least(threads, 1, "--threads")
     resolve_device(device)
-    if asam and sam_rho <= 0:
-        raise ConfigError("--asam needs --sam-rho > 0 (e.g. --sam-rho 0.5)")
-    config = TrainConfig(
+    config = _train_config(
         optimizer=optimizer, lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
         sam_rho=sam_rho, sam_adaptive=asam, batch_size=_parse_batch(batch_size), epochs=epochs,
         stop_loss=stop_loss, schedule=schedule, warmup_epochs=warmup_epochs, swa_start=swa_start, loss=loss,
