@@ -81,24 +81,30 @@ def train_mlp(x: torch.Tensor, y: torch.Tensor, seed: int = 0, max_epochs: int =
     return model, loss
 
 
-def cached_mlp(x: torch.Tensor, y: torch.Tensor, tag: str, seed: int, use_cache: bool) -> tuple[nn.Module, float]:
-    """``train_mlp`` with its weights cached as safetensors under ``$BASINLAB_BENCH_CACHE``
+def _cached(name: str, x: torch.Tensor, y: torch.Tensor, seed: int, use_cache: bool, train) -> tuple[nn.Module, float]:
+    """``train(x, y)`` → (model, loss), its weights cached as safetensors ``name`` under ``$BASINLAB_BENCH_CACHE``
     (default ``~/.cache/basinlab/bench``): training dominates this benchmark's run time."""
     from safetensors.torch import load_file, save_file
 
     root = Path(os.environ.get("BASINLAB_BENCH_CACHE", Path.home() / ".cache" / "basinlab" / "bench"))
-    path = root / f"mlp-{tag}-{len(x)}-seed{seed}.safetensors"
+    path = root / name
     if use_cache and path.is_file():
         model, _ = train_mlp(x[:1], y[:1], seed=seed, max_epochs=0)
         model.load_state_dict(load_file(str(path)))
         model.eval()
         with torch.no_grad():
             return model, nn.functional.cross_entropy(model(x), y).item()
-    model, loss = train_mlp(x, y, seed=seed)
+    model, loss = train(x, y)
     if use_cache:
         root.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
     return model, loss
+
+
+def cached_mlp(x: torch.Tensor, y: torch.Tensor, tag: str, seed: int, use_cache: bool) -> tuple[nn.Module, float]:
+    """``train_mlp``, weights cached (:func:`_cached`)."""
+    return _cached(f"mlp-{tag}-{len(x)}-seed{seed}.safetensors", x, y, seed, use_cache,
+                   lambda xx, yy: train_mlp(xx, yy, seed=seed))
 
 
 PAPER_MEAN, PAPER_STD = 0.2860, 0.3530  # the research code's Fashion-MNIST Normalize
@@ -127,23 +133,10 @@ def train_paper(x: torch.Tensor, y: torch.Tensor, seed: int = 0, epochs: int = 2
 
 
 def paper_model(use_cache: bool = True, n: int = 6000, epochs: int = 2000) -> tuple[nn.Module, float]:
-    """``train_paper`` on the first ``n`` standardised examples, weights cached like :func:`cached_mlp`."""
-    from safetensors.torch import load_file, save_file
-
+    """``train_paper`` on the first ``n`` standardised examples, weights cached (:func:`_cached`)."""
     x, y, name = paper_data(n)
-    root = Path(os.environ.get("BASINLAB_BENCH_CACHE", Path.home() / ".cache" / "basinlab" / "bench"))
-    path = root / f"paper-protocol-mlp-{name}-{n}-{epochs}ep-seed0.safetensors"
-    if use_cache and path.is_file():
-        model, _ = train_mlp(x[:1], y[:1], seed=0, max_epochs=0)
-        model.load_state_dict(load_file(str(path)))
-        model.eval()
-        with torch.no_grad():
-            return model, nn.functional.cross_entropy(model(x), y).item()
-    model, loss = train_paper(x, y, epochs=epochs)
-    if use_cache:
-        root.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path))
-    return model, loss
+    return _cached(f"paper-protocol-mlp-{name}-{n}-{epochs}ep-seed0.safetensors", x, y, 0, use_cache,
+                   lambda xx, yy: train_paper(xx, yy, epochs=epochs))
 
 
 def mm_gflops(n: int = 2048, k: int = 784, m: int = 256, reps: int = 20) -> float:
@@ -295,12 +288,12 @@ def main(argv: list[str] | None = None) -> dict:
           f"{large_loss:.4f} ({time.perf_counter() - t:.0f} s, cached weights reused unless --no-cache); "
           f"torch threads {args.threads}")
     t = time.perf_counter()
-    paper, paper_loss = paper_model(not args.no_cache)
-    px, py, _ = paper_data(6000)
-    print(f"paper-protocol model (AdamW lr 1e-3, full batch, 2,000 epochs, 6,000 standardised examples): loss "
-          f"{paper_loss:.2e} ({time.perf_counter() - t:.0f} s)", flush=True)
-    paper_sizes = list(PAPER_LANDSCAPES) if not args.quick else [60, 600, 2000]
-    paper_row = paper_task(paper, px[: paper_sizes[-1]], py[: paper_sizes[-1]], paper_sizes, *((1, 10) if args.quick else (3, 40)))
+    paper_sizes, epochs = ([60, 600, 2000], 500) if args.quick else (list(PAPER_LANDSCAPES), 2000)
+    paper, paper_loss = paper_model(not args.no_cache, n=paper_sizes[-1], epochs=epochs)
+    px, py, _ = paper_data(paper_sizes[-1])
+    print(f"paper-protocol model (AdamW lr 1e-3, full batch, {epochs:,} epochs, {paper_sizes[-1]:,} standardised "
+          f"examples): loss {paper_loss:.2e} ({time.perf_counter() - t:.0f} s)", flush=True)
+    paper_row = paper_task(paper, px, py, paper_sizes, *((1, 10) if args.quick else (3, 40)))
     peak = mm_gflops()
     rows = {"small (60)": compare(small_model, x_all[:60], y_all[:60], k_ref, k_eng)}
     rows["60 scan 4"] = compare(small_model, x_all[:60], y_all[:60], k_ref, k_eng, reuse=rows["small (60)"], scan_points=4)
