@@ -16,8 +16,8 @@ from experiments_testlib import TINY
 
 from basinlab.experiments import read_table
 
-# 6 training tasks of ~0.3 s each on 2 idle cores (~1 s loaded), so the run is still going when the first line appears
-SLOW_TINY = TINY.replace("epochs = 30", "epochs = 150")
+# 6 training tasks of ~1 s each on 2 idle cores (several s loaded), so the run is still going when the first line appears
+SLOW_TINY = TINY.replace("epochs = 30", "epochs = 600")
 LINE = re.compile(r"^training: (\d)/6 tasks \(\d+%\) elapsed \d+:\d\d ETA (\d+:\d\d|\?) ", re.M)
 
 

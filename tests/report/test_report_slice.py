@@ -57,6 +57,27 @@ def test_grid_values_equal_direct_evaluation():
                 assert s.losses[name][i, j] == pytest.approx(direct, rel=1e-5)
 
 
+class _Wrapped(torch.nn.Module):
+    """The same network outside nn.Sequential: the slice evaluates it whole at every grid point."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+def test_first_layer_shortcut_equals_whole_network_evaluation_in_float64():
+    models = [m.double() for m in _models()]
+    x, y = _data(70, 0)
+    x = x.double()
+    fast = loss_slice(models, (x, y), (x[:9], y[:9]), 6, batch_points=4, chunk=16)  # A + u·B1 + v·B2 path
+    whole = loss_slice([_Wrapped(m) for m in models], (x, y), (x[:9], y[:9]), 6, batch_points=4, chunk=16)
+    for name in fast.losses:
+        np.testing.assert_allclose(fast.losses[name], whole.losses[name], rtol=1e-10, atol=0)
+
+
 def test_minimum_corners_have_their_model_loss():
     models = _models()
     x, y = _data(40, 0)
