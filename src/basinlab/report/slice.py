@@ -5,7 +5,7 @@ true Euclidean distances in parameter space. The grid is evaluated in batches of
 ``torch.func.functional_call`` under ``vmap``, data in chunks. For an ``nn.Sequential`` whose first layer with
 parameters is ``nn.Linear`` (only parameter-free layers such as Flatten before it) the first layer is linear in
 (u, v): its output at θ_a + u·e1 + v·e2 is ``A + u·B1 + v·B2`` with ``A = X·W_aᵀ + b_a`` and ``B_i`` the same
-product with e_i's block, so it is formed once per data chunk and each grid point runs only the later layers
+product with e_i's block, so it is formed once per landscape and each grid point runs only the later layers
 (the first layer is most of an MLP's work: 784·256 of the 235,146 weights of the paper's MLP). Same algebra,
 float rounding aside.
 """
