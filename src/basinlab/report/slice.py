@@ -156,13 +156,14 @@ def _grid_losses_first_linear(model, split, names, shapes, theta_a, e1, e2, uv, 
     with torch.no_grad():
         x = prefix(inputs).reshape(len(inputs), -1)
         a, b1, b2 = (torch.nn.functional.linear(x, blk[w_key], blk.get(b_key)) for blk in map(block_of, (theta_a, e1, e2)))
+        b12_all = torch.stack([b1, b2])  # (2, rows, width): row slices reshape to (2, rows·width) without a copy
         # (points × rows × width) first-layer outputs per block: at most _BLOCK_ELEMENTS
         rows = max(1, _BLOCK_ELEMENTS // (batch_points * first.out_features))
         for start in range(0, uv.shape[0], batch_points):
             coords = uv[start:start + batch_points]
             block = (th_up[None] + coords[:, :1] * e1_up[None] + coords[:, 1:] * e2_up[None]).to(dtype)
             for s in range(0, len(x), rows):
-                a_s, b12 = a[s:s + rows], torch.stack([b1[s:s + rows].reshape(-1), b2[s:s + rows].reshape(-1)])
+                a_s, b12 = a[s:s + rows], b12_all[:, s:s + rows].reshape(2, -1)
                 z = torch.addmm(a_s.reshape(1, -1), coords.to(dtype), b12).reshape(len(coords), *a_s.shape)
                 total[start:start + batch_points] += batched(block, z, targets[s:s + rows]).double().cpu()
     return (total / inputs.shape[0]).numpy()
