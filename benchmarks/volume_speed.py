@@ -252,12 +252,22 @@ def paper_task(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[i
     c_ref, c_eng = ref / norms, res.radii[:k_ref] / norms
     cell = np.clip(np.searchsorted(grid, c_ref * (1 - 1e-9)), 1, len(grid) - 1)
     inside = (c_eng > grid[cell - 1] * (1 - 1e-12)) & (c_eng <= grid[cell] * (1 + 1e-12))
+    # arithmetic per direction: the research method runs 100 full forwards per landscape; the engine's own count
+    ref_flops = len(grid) * sum(sizes) * forward_flops_per_row(model)
+    eng_flops = res.counts["flops"] / k_eng
     return {
         "ref_s_per_dir": min(times), "eng_s_per_dir": t_eng, "speedup": min(times) / t_eng,
+        "ref_gflop_per_dir": ref_flops / 1e9, "eng_gflop_per_dir": eng_flops / 1e9,
+        "ref_gflops": ref_flops / min(times) / 1e9, "eng_gflops": eng_flops / t_eng / 1e9,
         "cpu_speedup": min(cpus) / cpu_eng, "in_cell": float(inside[~ref_cens].mean()), "ref_censored": int(ref_cens.sum()),
         "points_per_dir": res.counts["points"] / k_eng, "point_rows_per_dir": res.counts["point_rows"] / k_eng,
         "centre_loss": res.centre_loss.tolist(), "k_ref": k_ref, "k_eng": k_eng,
     }
+
+
+def forward_flops_per_row(model: nn.Module) -> float:
+    """Multiply-adds x 2 of one full forward pass of an MLP per input row (the Linear layers; activations ignored)."""
+    return float(sum(2 * m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear)))
 
 
 def nested_cost(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[int], k: int) -> tuple[float, float]:
@@ -353,6 +363,10 @@ def main(argv: list[str] | None = None) -> dict:
           f"{p['in_cell']:.2f} (reference on {p['k_ref']} directions, engine on {p['k_eng']})")
     print("(wall = wall-time ratio; cpu = the same ratio in process CPU time, the steadier one on a loaded machine)")
     print(f"paper-task speed-up: {p['speedup']:.1f}x wall, {p['cpu_speedup']:.1f}x cpu")
+    print(f"paper-task arithmetic per direction: research method {p['ref_gflop_per_dir']:.1f} GFLOP at "
+          f"{p['ref_gflops']:.0f} GFLOP/s, engine {p['eng_gflop_per_dir']:.2f} GFLOP at {p['eng_gflops']:.0f} GFLOP/s: "
+          f"{p['ref_gflop_per_dir'] / p['eng_gflop_per_dir']:.1f}x fewer FLOPs (the speed-up at equal GFLOP/s), "
+          f"x{p['eng_gflops'] / p['ref_gflops']:.2f} the rate")
     singles = {"60": rows["small (60)"], "2000": rows["own (2000)"], str(large): rows[f"large ({large})"]}
     print("single-task speed-ups (τ 0.1, one landscape): "
           + ", ".join(f"{n} rows {r['speedup']:.1f}x wall / {r['cpu_speedup']:.1f}x cpu" for n, r in singles.items()))
