@@ -188,7 +188,9 @@ def loss_slice(
     ``models`` are three ``nn.Module`` of one architecture (eval mode is set); data are Datasets or
     (inputs, targets) pairs. The grid covers the three minima's bounding box plus ``margin`` × its extent.
     ``device`` (``'cpu'``, ``'cuda'``, ``'auto'``; default: cpu): where the grid's losses are computed (the
-    models are moved there).
+    models are moved there). ``batch_points`` grid points are evaluated together; ``chunk`` rows at a time for
+    models without a leading ``nn.Linear`` (a Sequential whose first parametric layer is Linear forms that layer's
+    output once and sizes its own row blocks, ≤ 4M first-layer values per block).
     """
     import torch
 
