@@ -41,16 +41,15 @@ train = { epochs = 200 }
 volume = { directions = 50, thresholds = [0.1, 0.05, 0.02], landscapes = "all" }
 """
 TARGET_S = 150.0
-WIDTHS = (784, 256, 128, 10)  # the recipe's MLP
 TRAINING = {"full": ([60, 600, 2000, 6000], 2000), "quick": ([60, 600], 200)}  # sizes, full-batch epochs
 
 
 def training_flops(sizes: list[int], epochs: int) -> float:
-    """FLOPs of the run's GEMMs in training: per row and step every layer's forward and weight-gradient GEMM and
-    every input-gradient GEMM but the first layer's (2·in·out each), as ``training.py`` counts them."""
-    layers = list(zip(WIDTHS[:-1], WIDTHS[1:], strict=True))
-    per_row = sum(2.0 * i * o * (3 if k else 2) for k, (i, o) in enumerate(layers))
-    return per_row * sum(sizes) * epochs
+    """FLOPs of the run's GEMMs in training, counted as ``training.py`` counts one full-batch step."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from training import step_flops
+
+    return step_flops(sum(sizes)) * epochs
 
 
 def gemm_rate(reps: int = 20) -> float:
