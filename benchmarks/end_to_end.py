@@ -41,31 +41,28 @@ train = { epochs = 200 }
 volume = { directions = 50, thresholds = [0.1, 0.05, 0.02], landscapes = "all" }
 """
 TARGET_S = 150.0
-TRAINING = {"full": ([60, 600, 2000, 6000], 2000), "quick": ([60, 600], 200)}  # sizes, full-batch epochs
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmarks whose counters this one reuses
 
 
-def training_flops(sizes: list[int], epochs: int) -> float:
-    """FLOPs of the run's GEMMs in training, counted as ``training.py`` counts one full-batch step."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+def training_flops(spec_text: str) -> float:
+    """FLOPs of the GEMMs the spec's ``bench`` profile trains (every size, every epoch), one full-batch step counted
+    as ``training.py`` counts it."""
     from training import step_flops
 
-    return step_flops(sum(sizes)) * epochs
+    from basinlab.experiments import load_spec
+    from basinlab.train import TrainConfig
+
+    spec, _ = load_spec(spec_text, profile="bench")
+    epochs = spec.variants[0].config_dict.get("epochs", TrainConfig.epochs)
+    return step_flops(sum(int(n) for n in spec.sizes)) * epochs
 
 
-def gemm_rate(reps: int = 20) -> float:
-    """GFLOP/s of the largest training GEMM, ``F.linear`` 6,000×784 @ 784×256 (the BLAS training uses), default
-    threads, best of three timings: the machine's rate for this work, measured in the same run."""
-    import torch
+def gemm_rate() -> float:
+    """GFLOP/s of the largest training GEMM (6,000×784 @ 784×256, default threads), best of three timings of
+    ``volume_speed.mm_gflops``: the machine's rate for this work, measured in the same run."""
+    from volume_speed import mm_gflops
 
-    x, w = torch.randn(6000, 784), torch.randn(256, 784)
-    torch.nn.functional.linear(x, w)
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(reps):
-            torch.nn.functional.linear(x, w)
-        best = min(best, time.perf_counter() - t)
-    return 2.0 * 6000 * 784 * 256 * reps / best / 1e9
+    return max(mm_gflops(6000, 784, 256) for _ in range(3))
 
 
 def _children_cpu() -> float:
@@ -127,10 +124,10 @@ def main(argv: list[str] | None = None) -> dict:
             results[label] = r
             print(_line(label, r), flush=True)
         main_run = results["default (all cores)"]
-        flops, rate = training_flops(*TRAINING["quick" if args.quick else "full"]), gemm_rate()
+        flops, rate = training_flops(base), gemm_rate()
         floor = flops / rate / 1e9
         print(f"  training arithmetic {flops / 1e12:.1f} TFLOP: at the machine's GEMM rate now ({rate:.0f} GFLOP/s, "
-              f"F.linear 6,000x784 @ 784x256, {os.cpu_count()} cores) no less than {floor:.0f} s; the run trained at "
+              f"6,000x784 @ 784x256, {os.cpu_count()} cores) no less than {floor:.0f} s; the run trained at "
               f"{flops / main_run['train_s'] / 1e9:.0f} GFLOP/s")
         results["training_floor"] = {"tflop": flops / 1e12, "gemm_gflops": rate, "floor_s": floor}
         if not args.quick:
