@@ -106,6 +106,24 @@ def test_nested_landscapes_equal_separate_calls(mlp_problem, dtype):
         assert nested.centre_loss[li] == pytest.approx(alone.centre_loss[0], rel=rel)
 
 
+def test_rows_past_the_last_landscape_with_a_search_are_never_evaluated(mlp_problem):
+    """A model measured in nested landscapes whose larger ones it does not fit (centre above every τ, as a model
+    trained on 60 examples is in the paper's 6,000-example landscape): those landscapes get volume 0, the others
+    the radii of a call without them, and no row past the last fitted landscape enters B_k or a point."""
+    model, x, y = mlp_problem
+    y_bad = y.clone()
+    y_bad[120:] = (y[120:] + 1) % 3  # every row after the first 120 mislabelled: its centre loss is far above τ
+    nested = measure_volume(model, x, y_bad, directions=3, thresholds=(0.1, 0.2), landscapes=[50, 120, 300])
+    alone = measure_volume(model, x, y_bad, directions=3, thresholds=(0.1, 0.2), landscapes=[50, 120])
+    assert nested.centre_loss[2] > 0.2 >= nested.centre_loss[1]
+    np.testing.assert_array_equal(nested.radii[:, :, :2], alone.radii)
+    assert (nested.radii[:, :, 2] == 0).all() and not nested.censored.any()
+    assert nested.counts["direction_rows"] == 300 + 3 * 120  # the centre's pilot direction on all rows, then 120
+    assert nested.counts["point_rows"] == 300 + alone.counts["point_rows"] - 120  # each centre pass, then the same
+    everywhere_above = measure_volume(model, x, y_bad, directions=3, thresholds=(0.1,), landscapes=[200, 300])
+    assert (everywhere_above.radii == 0).all() and everywhere_above.counts["direction_rows"] == 300
+
+
 def test_searches_of_one_ray_share_brackets_and_scans(mlp_problem):
     """Three thresholds x three nested landscapes in one call: the same radii as the nine searches run one by one,
     for about half their point-rows (the searches of one ray scan largest landscape first, lowest τ first, and start

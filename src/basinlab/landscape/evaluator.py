@@ -70,6 +70,14 @@ class RayEvaluator:
         self.direction_rows = 0  # rows of B_k = first_layer(X; Q_k) computed
         self.flops = 0.0  # multiply-adds x 2 actually executed (estimate from layer shapes)
 
+    def carry_counts(self, other: RayEvaluator) -> RayEvaluator:
+        """Add ``other``'s work counters (points, rows, flops) to this evaluator's; returns ``self``."""
+        self.n_points += other.n_points
+        self.point_rows += other.point_rows
+        self.direction_rows += other.direction_rows
+        self.flops += other.flops
+        return self
+
     def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
         """Load a batch of directions (each a list of tensors shaped like the parameters)."""
         self.backend.set_directions(directions)

@@ -205,15 +205,20 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
         if s.direction_draw == "rowspace":  # the same losses along every ray, on the reduced problem
             problem = rowspace_problem(model, x, s.normalization)
             model, x, draw = problem.model, problem.inputs, problem.draw
-        ev = RayEvaluator(
-            model, x, y, loss_fn, sizes, tau_exit=s.tau_exit, memory_budget=s.memory_budget, general=s.general_path
-        )
+        evaluator = partial(RayEvaluator, model, x, y, loss_fn, tau_exit=s.tau_exit, memory_budget=s.memory_budget,
+                            general=s.general_path)
+        ev = evaluator(sizes)
         seeds = [direction_seed(s.seed, k) for k in range(s.directions)]
         q0, _ = random_direction(model, seeds[0], normalization=s.normalization)
         ev.set_directions([q0])
         zero = torch.zeros(1, dtype=torch.float64)
         vals, _, _ = ev.evaluate(torch.zeros(1, dtype=torch.long), zero, torch.tensor([len(sizes) - 1]),
                                  early_exit=False)
+        centre = vals[0].numpy().copy()
+        batch = _batch_size(s, ev)  # from every landscape, so the batches do not depend on the centre's losses
+        live = _live_landscapes(centre, s.levels)
+        if 0 < live < len(sizes):  # rows past the last landscape with a search are never needed: not even B_k
+            ev = evaluator(sizes[:live]).carry_counts(ev)
     except (RuntimeError, ValueError, IndexError, TypeError) as exc:
         if isinstance(exc, DataError) or type(exc).__module__.startswith("basinlab"):
             raise
@@ -221,13 +226,11 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
             f"the model cannot evaluate inputs of shape {tuple(x.shape)} with targets of shape "
             f"{tuple(y.shape)} and loss {s.loss_name!r}: {exc}"
         ) from exc
-    centre = vals[0].numpy().copy()
     n_dirs, n_t, n_l = s.directions, len(s.levels), len(sizes)
     radii = np.zeros((n_dirs, n_t, n_l))
     censored = np.zeros((n_dirs, n_t, n_l), dtype=bool)
     norms = np.zeros(n_dirs)
     finished: dict[tuple[int, int], list[float]] = {(t, li): [] for t in range(n_t) for li in range(n_l)}
-    batch = _batch_size(s, ev)
     nonfinite = 0
     k0 = 0
     stream = draw(seeds)
@@ -236,7 +239,8 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
         size = 1 if k0 == 0 and batch > 1 and n_dirs > 1 else min(batch, n_dirs - k0)
         ks = list(range(k0, k0 + size))
         drawn = [next(stream) for _ in ks]
-        ev.set_directions([q for q, _ in drawn])
+        if live:  # with every centre above every level no point is ever evaluated
+            ev.set_directions([q for q, _ in drawn])
         for j, k in enumerate(ks):
             norms[k] = drawn[j][1]
         guesses = {key: (statistics.median(v) if v else None) for key, v in finished.items()}
@@ -265,6 +269,13 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
         loss=s.loss_name, counts=counts, threshold_kind=s.threshold_kind,
         direction_draw=s.direction_draw,
     )
+
+
+def _live_landscapes(centre: np.ndarray, levels: Sequence[float]) -> int:
+    """How many leading landscapes the searches need: up to the last whose centre value is at or below some level
+    (a landscape whose centre is above every level, or not finite, has volume 0 and no search)."""
+    alive = np.flatnonzero(centre <= max(levels))
+    return int(alive[-1]) + 1 if len(alive) else 0
 
 
 def _run_batch(ev: RayEvaluator, n_k: int, settings: EngineSettings, centre: np.ndarray, guesses: dict):
