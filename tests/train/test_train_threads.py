@@ -128,3 +128,30 @@ def test_training_on_a_misaligned_view_of_the_data_is_plain_autograd_on_one_thre
     assert all(torch.equal(a, b) for a, b in zip(reference, weights(m), strict=True))
     assert ("forward", 400, 200) in offered and ("weight", 400, 200) in offered   # the first layer's GEMMs
 
+
+
+@pytest.mark.parametrize("options", [
+    {"optimizer": "adamw", "weight_decay": 0.01},
+    {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4},
+    {"optimizer": "sgd", "lr": 0.05, "momentum": 0.0, "weight_decay": 0.0},
+])
+def test_the_optimiser_step_has_the_bits_of_torchs_per_tensor_loop(options):
+    """make_optimizer asks for torch's foreach implementation (fewer calls per step); it must round exactly as the
+    per-tensor loop torch uses by default on the CPU, so models trained before and after are the same."""
+    from basinlab.train.loop import make_optimizer
+
+    config = TrainConfig(epochs=1, batch_size=None, **options)
+    data = images(60)
+    got, ref = model(), model()
+    opt = make_optimizer(got, config)
+    assert opt.defaults["foreach"] is True
+    kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.SGD
+    extra = ({"betas": config.betas, "eps": config.eps} if config.optimizer == "adamw" else
+             {"momentum": config.momentum, "nesterov": config.nesterov})
+    loop = kind(ref.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=False, **extra)
+    for m, o in ((got, opt), (ref, loop)):
+        for _ in range(25):
+            batch_loss(m(data.inputs), data.targets, config.loss).backward()
+            o.step()
+            o.zero_grad(set_to_none=True)
+    assert all(torch.equal(a, b) for a, b in zip(weights(ref), weights(got), strict=True))

@@ -60,12 +60,15 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     if not named:
         raise ConfigError("the model has no trainable parameters; train needs at least one")
     params = [p for _, p in named]
+    # foreach: one call per update step for all tensors instead of ~10 per tensor, with the same bits as the
+    # per-tensor loop torch uses by default on the CPU (tests/train pins both); full-batch AdamW on 60 examples of
+    # the 784-256-128-10 MLP: 2.47 -> 1.52 ms per step. (fused=True is faster still but rounds differently.)
     if config.optimizer == "adamw":
         base: torch.optim.Optimizer = torch.optim.AdamW(
-            params, lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay)
+            params, lr=config.lr, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay, foreach=True)
     else:
         base = torch.optim.SGD(params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
-                               weight_decay=config.weight_decay)
+                               weight_decay=config.weight_decay, foreach=True)
     if config.sam_rho > 0:
         return SAM(named, base, rho=config.sam_rho, adaptive=config.sam_adaptive, eta=config.sam_eta)
     return base
