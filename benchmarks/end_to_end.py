@@ -7,10 +7,10 @@
 
 `basinlab run SPEC --profile bench` runs in a subprocess, serial local executor, exactly as a new user would
 start it (interpreter start-up, planning, training, volumes, the summary table and the HTML report). Printed:
-wall time; training / volumes / other (the sum of the train tasks' and the volume tasks' wall seconds from the
-run's manifest; other = the rest: start-up, planning, store, report); the CPU utilisation of the run (user+sys
-CPU seconds of the subprocess / wall, 200% = two cores busy); and the load average before and after (the machine
-may be shared: only the 1-minute load near 0 means an idle machine). Target (issue 14): ≤ 150 s on 2 cores for
+wall time; each train and volume task's seconds; training / volumes / other (the sum of the train tasks' and the
+volume tasks' wall seconds from the run's manifest; other = the rest: start-up, planning, store, report); the CPU
+utilisation of the run (user+sys CPU seconds of the subprocess / wall, 200% = two cores busy); and the load
+average before and after (the machine may be shared: only the 1-minute load near 0 means an idle machine). Target (issue 14): ≤ 150 s on 2 cores for
 the default run; 4 min 58 s before (training 169 s, volumes 90 s).
 """
 
@@ -87,12 +87,14 @@ def run_once(spec_text: str, root: Path, name: str, data_dir: str | None) -> dic
     if proc.returncode != 0:
         raise SystemExit(f"end_to_end.py: basinlab run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     phases = {"train": 0.0, "volume": 0.0}
+    tasks = []
     for row in run_status(out):
         if row["kind"] in phases and row["seconds"] is not None:
             phases[row["kind"]] += row["seconds"]
+            tasks.append((row["label"], row["seconds"]))
     return {"wall_s": wall, "cpu_s": cpu, "cpu_util": cpu / wall, "train_s": phases["train"],
             "volume_s": phases["volume"], "other_s": wall - phases["train"] - phases["volume"],
-            "load_before": load_before, "load_after": os.getloadavg()[0]}
+            "load_before": load_before, "load_after": os.getloadavg()[0], "tasks": tasks}
 
 
 def _line(label: str, r: dict[str, float]) -> str:
@@ -123,6 +125,7 @@ def main(argv: list[str] | None = None) -> dict:
             r = run_once(text, root, f"run{i}", args.data_dir)
             results[label] = r
             print(_line(label, r), flush=True)
+            print("    " + "; ".join(f"{name} {sec:.1f} s" for name, sec in r["tasks"]), flush=True)
         main_run = results["default (all cores)"]
         flops, rate = training_flops(base), gemm_rate()
         floor = flops / rate / 1e9
