@@ -10,8 +10,8 @@ start it (interpreter start-up, planning, training, volumes, the summary table a
 wall time; each train and volume task's seconds; training / volumes / other (the sum of the train tasks' and the
 volume tasks' wall seconds from the run's manifest; other = the rest: start-up, planning, store, report); the CPU
 utilisation of the run (user+sys CPU seconds of the subprocess / wall, 200% = two cores busy); and the load
-average before and after (the machine may be shared: only the 1-minute load near 0 means an idle machine). Target (issue 14): ≤ 150 s on 2 cores for
-the default run; 4 min 58 s before (training 169 s, volumes 90 s).
+average before and after (the machine may be shared: only the 1-minute load near 0 means an idle machine).
+Target (issue 14): ≤ 150 s on 2 cores for the default run; 4 min 58 s before (training 169 s, volumes 90 s).
 """
 
 from __future__ import annotations

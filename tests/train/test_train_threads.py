@@ -129,7 +129,6 @@ def test_training_on_a_misaligned_view_of_the_data_is_plain_autograd_on_one_thre
     assert ("forward", 400, 200) in offered and ("weight", 400, 200) in offered   # the first layer's GEMMs
 
 
-
 @pytest.mark.parametrize("options", [
     {"optimizer": "adamw", "weight_decay": 0.01},
     {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4},
