@@ -15,12 +15,16 @@ class RayBackend(Protocol):
     """Outputs of a model at points ``θ0 + c·Q_k`` on row ranges of the data.
 
     Attributes: ``flops_first`` (flops per row of the direction-only work done once per direction, e.g. ``B_k``),
-    ``flops_upper`` (flops per row and point), ``width`` (activation values per row and point, for memory budgets).
+    ``flops_upper`` (flops per row and point), ``width`` (activation values per row and point, for memory budgets),
+    ``split_rows`` (True when the rows of a one-at-a-time segment give the same bits however they are split into
+    ``forward`` calls and on any torch thread count, and ``forward`` may run in several threads at once: the evaluator
+    then splits chunks across threads, :mod:`~.rowthreads`).
     """
 
     flops_first: float
     flops_upper: float
     width: int
+    split_rows: bool
 
     def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
         """Load a batch of directions, each a list of tensors shaped like the parameters."""

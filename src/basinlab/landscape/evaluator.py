@@ -12,6 +12,7 @@ with ``exact=False``. The checkpoints do not depend on batching, so neither do t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import torch
@@ -21,6 +22,7 @@ from .backend import RayBackend
 from .fastpath import SequentialRays, supports_fast_path
 from .general import GeneralRays
 from .losses import LossFn, cross_entropy, points_cross_entropy
+from .rowthreads import RowThreads, row_threads_enabled
 
 __all__ = ["RayEvaluator", "DEFAULT_MEMORY_BUDGET"]
 
@@ -38,6 +40,9 @@ class RayEvaluator:
         sizes: increasing prefix sizes N_1 < … < N_L.
         tau_exit: early-exit level (the largest threshold), or None to disable early exit.
         general: force the general (vmap) path even when the fast path applies.
+        threads: threads a chunk's rows are split across when the backend allows it (``split_rows``), each running
+            torch on one thread (:mod:`~.rowthreads`); default ``torch.get_num_threads()`` at construction. Values
+            are the same for every count.
     """
 
     def __init__(
@@ -52,6 +57,7 @@ class RayEvaluator:
         memory_budget: int = DEFAULT_MEMORY_BUDGET,
         granularity: int = 512,
         general: bool = False,
+        threads: int | None = None,
     ) -> None:
         self.sizes = [int(s) for s in sizes]
         n = self.sizes[-1]
@@ -65,6 +71,9 @@ class RayEvaluator:
             SequentialRays(model, inputs[:n], self.sizes) if self.fast else GeneralRays(model, inputs[:n])
         )
         self.itemsize = next(model.parameters()).element_size()
+        threads = torch.get_num_threads() if threads is None else int(threads)
+        split = self.backend.split_rows and threads > 1 and row_threads_enabled()
+        self.rows = RowThreads(threads) if split else None
         self.n_points = 0  # points evaluated
         self.point_rows = 0  # sum over evaluated points of rows processed
         self.direction_rows = 0  # rows of B_k = first_layer(X; Q_k) computed
@@ -122,44 +131,60 @@ class RayEvaluator:
         self.backend.prepare(k, c)
         pos = 0
         self.n_points += p_total
-        while len(active) > 0:
-            # a chunk ends where the backend's strategy changes (it is chosen by the landscape segment of the rows)
-            stop = min(
-                pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
-                self.backend.strategy_end(pos),
-            )
-            out = self.backend.forward(pos, stop, active)
-            rows = stop - pos
-            if self.loss_fn is cross_entropy and out.dim() == 3 and self.targets.dim() == 1:
-                per = points_cross_entropy(out, self.targets[pos:stop]).double()
-            else:
-                flat = out.reshape((len(active) * rows,) + out.shape[2:])
-                tgt = self.targets[pos:stop].repeat((len(active),) + (1,) * (self.targets.dim() - 1))
-                per = self.loss_fn(flat, tgt).reshape(len(active), rows).to(torch.float64, copy=True)
-            # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
-            # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
-            per[:, 0] += sums[active]
-            cum = per.cumsum(dim=1)
-            self.point_rows += len(active) * rows
-            self.flops += len(active) * rows * self.backend.flops_upper
-            for li, n_l in enumerate(self.sizes):
-                if pos < n_l <= stop:  # landscape complete: exact mean
-                    fresh = ~decided[active, li]
-                    idx = active[fresh]
-                    values[idx, li] = cum[fresh, n_l - pos - 1] / n_l
-                    exact[idx, li] = True
-                    decided[idx, li] = True
-                if early_exit and self.tau_exit is not None and n_l > pos + 1:
-                    first_m = (pos // self.granularity + 1) * self.granularity
-                    for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
-                        s = cum[:, m - pos - 1]
-                        hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
-                        if bool(hit.any()):
-                            idx = active[hit]
-                            values[idx, li] = s[hit] / n_l
-                            decided[idx, li] = True
-            sums[active] = cum[:, -1]
-            pos = stop
-            done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
-            active = active[~done]
+        with self.rows.one_torch_thread_each() if self.rows is not None else contextlib.nullcontext():
+            while len(active) > 0:
+                # a chunk ends where the backend's strategy changes (it is chosen by the landscape segment of the rows)
+                stop = min(
+                    pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
+                    self.backend.strategy_end(pos),
+                )
+                per = self._per_sample(pos, stop, active)
+                rows = stop - pos
+                # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
+                # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
+                per[:, 0] += sums[active]
+                cum = per.cumsum(dim=1)
+                self.point_rows += len(active) * rows
+                self.flops += len(active) * rows * self.backend.flops_upper
+                for li, n_l in enumerate(self.sizes):
+                    if pos < n_l <= stop:  # landscape complete: exact mean
+                        fresh = ~decided[active, li]
+                        idx = active[fresh]
+                        values[idx, li] = cum[fresh, n_l - pos - 1] / n_l
+                        exact[idx, li] = True
+                        decided[idx, li] = True
+                    if early_exit and self.tau_exit is not None and n_l > pos + 1:
+                        first_m = (pos // self.granularity + 1) * self.granularity
+                        for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
+                            s = cum[:, m - pos - 1]
+                            hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
+                            if bool(hit.any()):
+                                idx = active[hit]
+                                values[idx, li] = s[hit] / n_l
+                                decided[idx, li] = True
+                sums[active] = cum[:, -1]
+                pos = stop
+                done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
+                active = active[~done]
         return values, exact, decided
+
+    def _per_sample(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
+        """Per-sample losses ``(len(active), stop - start)`` float64 of rows ``start:stop`` (within one strategy
+        segment) at the prepared points ``active``; one-at-a-time rows are split across the row threads."""
+        ce = self.loss_fn is cross_entropy and self.targets.dim() == 1
+
+        def part(lo: int, hi: int) -> tuple[torch.Tensor, bool]:  # (losses, True) or (outputs, False)
+            out = self.backend.forward(lo, hi, active)
+            if ce and out.dim() == 3:
+                return points_cross_entropy(out, self.targets[lo:hi]), True
+            return out, False
+
+        split = self.rows is not None and self.backend.one_at_a_time(start)
+        parts = self.rows.map(part, self.rows.split(start, stop)) if split else [part(start, stop)]
+        out = parts[0][0] if len(parts) == 1 else torch.cat([p for p, _ in parts], dim=1)
+        if parts[0][1]:
+            return out.double()
+        rows = stop - start
+        flat = out.reshape((len(active) * rows,) + out.shape[2:])
+        tgt = self.targets[start:stop].repeat((len(active),) + (1,) * (self.targets.dim() - 1))
+        return self.loss_fn(flat, tgt).reshape(len(active), rows).to(torch.float64, copy=True)

@@ -14,19 +14,23 @@ point is needed in:
   as one grouped convolution, parameter-free layers (activations, pooling, Flatten, Dropout in eval) elementwise:
   per-call overhead, not arithmetic, limits small landscapes.
 
+A float32 MLP on the CPU with oneDNN sets ``split_rows``: the evaluator may then run row parts of a one-at-a-time
+chunk in several threads at once (:mod:`~.rowthreads`); a point's weights are formed once under a lock.
+
 Shapes: activations are ``(P, n, *features)`` for P points and n samples.
 """
 
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .kernels import linear
+from .kernels import linear, onednn_available
 
 __all__ = ["SequentialRays", "supports_fast_path", "PER_POINT_ROWS"]
 
@@ -82,6 +86,7 @@ class SequentialRays:
         self.b: torch.Tensor | None = None
         self.q_upper: list[tuple[torch.Tensor, torch.Tensor | None]] = []
         self.points: dict[int, list[tuple[torch.Tensor, torch.Tensor | None]]] = {}  # prepared point -> weights
+        self._points_lock = threading.Lock()
         self.k = torch.zeros(0, dtype=torch.long)
         self.c = torch.zeros(0)
         # flops per sample: first layer (for B), upper layers per point (counted on one forward at probe time)
@@ -92,6 +97,9 @@ class SequentialRays:
         sizes = [len(self.x)] if sizes is None else [int(s) for s in sizes]
         self.bounds = [0] + sizes
         self.segment_per_point = [mlp and hi - lo >= PER_POINT_ROWS for lo, hi in zip(self.bounds, sizes, strict=False)]
+        # per-point rows come from oneDNN GEMMs whose row values depend neither on the rows around them nor on the
+        # thread count (tests/landscape): the evaluator may split them across threads
+        self.split_rows = mlp and onednn_available() and self.a.dtype == torch.float32 and self.a.device.type == "cpu"
         self.param_layers = [m for m in self.upper if isinstance(m, _PARAM)]
 
     def _first(self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
@@ -145,13 +153,14 @@ class SequentialRays:
 
     def _weights(self, p: int) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         """Upper-layer weights ``W0 + c·Q`` of prepared point p, formed on first use and kept until the next prepare."""
-        if p not in self.points:
-            kp, cp = int(self.k[p]), float(self.c[p])
-            self.points[p] = [
-                (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
-                for m, (qw, qb) in zip(self.param_layers, self.q_upper, strict=True)
-            ]
-        return self.points[p]
+        with self._points_lock:  # the row threads of one chunk share a point's weights
+            if p not in self.points:
+                kp, cp = int(self.k[p]), float(self.c[p])
+                self.points[p] = [
+                    (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
+                    for m, (qw, qb) in zip(self.param_layers, self.q_upper, strict=True)
+                ]
+            return self.points[p]
 
     def one_at_a_time(self, row: int) -> bool:
         """Whether the segment holding ``row`` evaluates points one at a time."""

@@ -25,6 +25,7 @@ class GeneralRays:
         self.flops_first = 0.0
         self.flops_upper = 2.0 * n_params  # rough: one multiply-add per parameter per sample
         self.width = max(64, int(inputs[0].numel()) * 4)
+        self.split_rows = False  # vmapped functional calls: rows stay on torch's own threads
 
     def set_directions(self, directions: list[list[torch.Tensor]]) -> None:
         self.q = [torch.stack([d[i] for d in directions]) for i in range(len(self.names))]
