@@ -3,8 +3,8 @@
 The fast path's per-point evaluation is a few GEMMs and elementwise ops per chunk of rows. On torch's own OpenMP
 threads every one of them is a parallel region: with idle threads sleeping (``OMP_WAIT_POLICY=PASSIVE``, the
 ``basinlab`` command's default) each region pays a thread wake-up, and on the paper's measurement task those
-wake-ups cost about a third of the time; spinning threads avoid them but slow everything down when the machine is
-shared (docs/engine.md, "OpenMP wait policy"). :class:`RowThreads` instead gives each of T threads a contiguous
+wake-ups cost about a quarter of the time; spinning threads avoid them but slow everything down when the machine
+is shared (docs/engine.md, "Sleeping or spinning threads"). :class:`RowThreads` instead gives each of T threads a contiguous
 part of the chunk's rows, with torch on one thread inside: one hand-over per chunk instead of one wake-up per op.
 
 Exactness: for the backends that allow splitting (``RayBackend.split_rows``) a row's value depends neither on the
@@ -28,7 +28,7 @@ __all__ = ["RowThreads", "MIN_PART_ROWS", "PART_ALIGN", "row_threads_enabled", "
 MIN_PART_ROWS = 128  # a chunk is split only into parts of at least this many rows (a hand-over costs ~30 µs)
 PART_ALIGN = 64  # parts start at multiples of this many rows from the chunk's start (see RowThreads.split)
 
-T = TypeVar("T")
+R = TypeVar("R")
 _enabled = True
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -77,7 +77,7 @@ class RowThreads:
         bounds = [start, *sorted(set(cuts) - {start}), stop]
         return list(zip(bounds[:-1], bounds[1:], strict=True))
 
-    def map(self, fn: Callable[[int, int], T], parts: list[tuple[int, int]]) -> list[T]:
+    def map(self, fn: Callable[[int, int], R], parts: list[tuple[int, int]]) -> list[R]:
         """``[fn(lo, hi) for lo, hi in parts]``, the first part in the calling thread and the rest in the pool."""
         if len(parts) == 1:
             return [fn(*parts[0])]
