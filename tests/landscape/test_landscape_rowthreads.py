@@ -84,21 +84,28 @@ def test_values_are_the_same_bits_on_one_and_on_several_row_threads(early_exit):
 
 @needs_onednn
 def test_row_parts_run_in_several_threads_with_torch_on_one_thread_each():
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[int, int, int]] = []
     model, x, y, dirs = _problem()
     loss_fn, _ = resolve_loss("cross_entropy", None)
-    ev = RayEvaluator(model, x, y, loss_fn, [1999], tau_exit=None, threads=2)
-    forward = ev.backend.forward
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ev = RayEvaluator(model, x, y, loss_fn, [100, 1999], tau_exit=None)  # rows 0-99 batched, the rest split
+        forward = ev.backend.forward
 
-    def spy(start, stop, active):
-        seen.append((threading.get_ident(), torch.get_num_threads()))
-        return forward(start, stop, active)
+        def spy(start, stop, active):
+            seen.append((start, threading.get_ident(), torch.get_num_threads()))
+            return forward(start, stop, active)
 
-    ev.backend.forward = spy
-    ev.set_directions(dirs)
-    ev.evaluate(torch.tensor([0, 1]), torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([0, 0]))
-    assert len({ident for ident, _ in seen}) == 2
-    assert {n for _, n in seen} == {1}
+        ev.backend.forward = spy
+        ev.set_directions(dirs)
+        ev.evaluate(torch.tensor([0, 1]), torch.tensor([0.1, 0.2], dtype=torch.float64), torch.tensor([1, 1]))
+    finally:
+        torch.set_num_threads(previous)
+    assert ev.rows is not None and ev.rows.threads == 2
+    assert [n for start, _, n in seen if start < 100] == [2]  # the batched chunk keeps torch's two threads
+    split = [(ident, n) for start, ident, n in seen if start >= 100]
+    assert len({ident for ident, _ in split}) == 2 and {n for _, n in split} == {1}
 
 
 def test_backends_that_cannot_split_rows_keep_torchs_threads():

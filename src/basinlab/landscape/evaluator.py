@@ -12,7 +12,6 @@ with ``exact=False``. The checkpoints do not depend on batching, so neither do t
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 import torch
@@ -131,41 +130,40 @@ class RayEvaluator:
         self.backend.prepare(k, c)
         pos = 0
         self.n_points += p_total
-        with self.rows.one_torch_thread_each() if self.rows is not None else contextlib.nullcontext():
-            while len(active) > 0:
-                # a chunk ends where the backend's strategy changes (it is chosen by the landscape segment of the rows)
-                stop = min(
-                    pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
-                    self.backend.strategy_end(pos),
-                )
-                per = self._per_sample(pos, stop, active)
-                rows = stop - pos
-                # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
-                # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
-                per[:, 0] += sums[active]
-                cum = per.cumsum(dim=1)
-                self.point_rows += len(active) * rows
-                self.flops += len(active) * rows * self.backend.flops_upper
-                for li, n_l in enumerate(self.sizes):
-                    if pos < n_l <= stop:  # landscape complete: exact mean
-                        fresh = ~decided[active, li]
-                        idx = active[fresh]
-                        values[idx, li] = cum[fresh, n_l - pos - 1] / n_l
-                        exact[idx, li] = True
-                        decided[idx, li] = True
-                    if early_exit and self.tau_exit is not None and n_l > pos + 1:
-                        first_m = (pos // self.granularity + 1) * self.granularity
-                        for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
-                            s = cum[:, m - pos - 1]
-                            hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
-                            if bool(hit.any()):
-                                idx = active[hit]
-                                values[idx, li] = s[hit] / n_l
-                                decided[idx, li] = True
-                sums[active] = cum[:, -1]
-                pos = stop
-                done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
-                active = active[~done]
+        while len(active) > 0:
+            # a chunk ends where the backend's strategy changes (it is chosen by the landscape segment of the rows)
+            stop = min(
+                pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
+                self.backend.strategy_end(pos),
+            )
+            per = self._per_sample(pos, stop, active)
+            rows = stop - pos
+            # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
+            # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
+            per[:, 0] += sums[active]
+            cum = per.cumsum(dim=1)
+            self.point_rows += len(active) * rows
+            self.flops += len(active) * rows * self.backend.flops_upper
+            for li, n_l in enumerate(self.sizes):
+                if pos < n_l <= stop:  # landscape complete: exact mean
+                    fresh = ~decided[active, li]
+                    idx = active[fresh]
+                    values[idx, li] = cum[fresh, n_l - pos - 1] / n_l
+                    exact[idx, li] = True
+                    decided[idx, li] = True
+                if early_exit and self.tau_exit is not None and n_l > pos + 1:
+                    first_m = (pos // self.granularity + 1) * self.granularity
+                    for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
+                        s = cum[:, m - pos - 1]
+                        hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
+                        if bool(hit.any()):
+                            idx = active[hit]
+                            values[idx, li] = s[hit] / n_l
+                            decided[idx, li] = True
+            sums[active] = cum[:, -1]
+            pos = stop
+            done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
+            active = active[~done]
         return values, exact, decided
 
     def _per_sample(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
@@ -179,8 +177,11 @@ class RayEvaluator:
                 return points_cross_entropy(out, self.targets[lo:hi]), True
             return out, False
 
-        split = self.rows is not None and self.backend.one_at_a_time(start)
-        parts = self.rows.map(part, self.rows.split(start, stop)) if split else [part(start, stop)]
+        if self.rows is not None and self.backend.one_at_a_time(start):
+            with self.rows.one_torch_thread_each():  # batched chunks stay on torch's threads
+                parts = self.rows.map(part, self.rows.split(start, stop))
+        else:
+            parts = [part(start, stop)]
         out = parts[0][0] if len(parts) == 1 else torch.cat([p for p, _ in parts], dim=1)
         if parts[0][1]:
             return out.double()
