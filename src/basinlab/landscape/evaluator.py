@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -118,15 +119,17 @@ class RayEvaluator:
             values (P, L) float64, exact (P, L) bool (False for lower bounds) and known (P, L) bool (False where
             the landscape was not evaluated; its value is then NaN).
         """
+        # the bookkeeping is on small numpy arrays (a torch op on a few values costs several times a numpy one);
+        # the same float64 operations, so the same bits
         p_total, n_land = len(c), len(self.sizes)
-        values = torch.full((p_total, n_land), float("nan"), dtype=torch.float64)
-        exact = torch.zeros((p_total, n_land), dtype=torch.bool)
-        decided = torch.zeros((p_total, n_land), dtype=torch.bool)
-        sums = torch.zeros(p_total, dtype=torch.float64)
-        sizes = torch.tensor(self.sizes)
-        stop_at = sizes[need]
-        relevant = torch.arange(n_land).unsqueeze(0) <= need.unsqueeze(1)  # (P, L)
-        active = torch.arange(p_total)
+        values = np.full((p_total, n_land), np.nan)
+        exact = np.zeros((p_total, n_land), dtype=bool)
+        decided = np.zeros((p_total, n_land), dtype=bool)
+        sums = np.zeros(p_total)
+        need = np.asarray(need.cpu() if isinstance(need, torch.Tensor) else need, dtype=np.int64)
+        stop_at = np.asarray(self.sizes)[need]
+        relevant = np.arange(n_land)[None, :] <= need[:, None]  # (P, L)
+        active = np.arange(p_total)
         self.backend.prepare(k, c)
         pos = 0
         self.n_points += p_total
@@ -136,12 +139,12 @@ class RayEvaluator:
                 pos + self._chunk_rows(len(active), early_exit, pos), int(stop_at[active].max()),
                 self.backend.strategy_end(pos),
             )
-            per = self._per_sample(pos, stop, active)
+            per = self._per_sample(pos, stop, torch.from_numpy(active)).cpu().numpy()
             rows = stop - pos
             # running sums at rows pos+1..stop, carried in sequentially (the carry joins the first row before the
             # sequential cumsum), so every sum is the same left-to-right float64 sum whatever the chunking
             per[:, 0] += sums[active]
-            cum = per.cumsum(dim=1)
+            cum = np.cumsum(per, axis=1)
             self.point_rows += len(active) * rows
             self.flops += len(active) * rows * self.backend.flops_upper
             for li, n_l in enumerate(self.sizes):
@@ -156,15 +159,15 @@ class RayEvaluator:
                     for m in range(first_m, min(stop, n_l - 1) + 1, self.granularity):
                         s = cum[:, m - pos - 1]
                         hit = ~(s <= self.tau_exit * n_l) & ~decided[active, li]
-                        if bool(hit.any()):
+                        if hit.any():
                             idx = active[hit]
                             values[idx, li] = s[hit] / n_l
                             decided[idx, li] = True
             sums[active] = cum[:, -1]
             pos = stop
-            done = (decided[active] | ~relevant[active]).all(dim=1) | (stop_at[active] <= pos)
+            done = (decided[active] | ~relevant[active]).all(axis=1) | (stop_at[active] <= pos)
             active = active[~done]
-        return values, exact, decided
+        return torch.from_numpy(values), torch.from_numpy(exact), torch.from_numpy(decided)
 
     def _per_sample(self, start: int, stop: int, active: torch.Tensor) -> torch.Tensor:
         """Per-sample losses ``(len(active), stop - start)`` float64 of rows ``start:stop`` (within one strategy
