@@ -181,9 +181,9 @@ class RayEvaluator:
             return out, False
 
         if self.rows is not None and self.backend.one_at_a_time(start):
-            with self.rows.one_torch_thread_each():  # batched chunks stay on torch's threads
+            with self.rows.one_torch_thread_each():
                 parts = self.rows.map(part, self.rows.split(start, stop))
-        else:
+        else:  # batched chunks (and evaluators without row threads) stay on torch's threads
             parts = [part(start, stop)]
         out = parts[0][0] if len(parts) == 1 else torch.cat([p for p, _ in parts], dim=1)
         if parts[0][1]:

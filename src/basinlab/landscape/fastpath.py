@@ -157,7 +157,8 @@ class SequentialRays:
             if p not in self.points:
                 kp, cp = int(self.k[p]), float(self.c[p])
                 self.points[p] = [
-                    (torch.add(m.weight, qw[kp], alpha=cp), None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
+                    (torch.add(m.weight, qw[kp], alpha=cp),
+                     None if qb is None else torch.add(m.bias, qb[kp], alpha=cp))
                     for m, (qw, qb) in zip(self.param_layers, self.q_upper, strict=True)
                 ]
             return self.points[p]

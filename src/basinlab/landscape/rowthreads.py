@@ -4,8 +4,9 @@ The fast path's per-point evaluation is a few GEMMs and elementwise ops per chun
 threads every one of them is a parallel region: with idle threads sleeping (``OMP_WAIT_POLICY=PASSIVE``, the
 ``basinlab`` command's default) each region pays a thread wake-up, and on the paper's measurement task those
 wake-ups cost about a quarter of the time; spinning threads avoid them but slow everything down when the machine
-is shared (docs/engine.md, "Sleeping or spinning threads"). :class:`RowThreads` instead gives each of T threads a contiguous
-part of the chunk's rows, with torch on one thread inside: one hand-over per chunk instead of one wake-up per op.
+is shared (docs/engine.md, "Sleeping or spinning threads"). :class:`RowThreads` instead gives each of T threads a
+contiguous part of the chunk's rows, with torch on one thread inside: one hand-over per chunk instead of one wake-up
+per op.
 
 Exactness: for the backends that allow splitting (``RayBackend.split_rows``) a row's value depends neither on the
 aligned split (:meth:`RowThreads.split`) nor on the thread count, so every thread count gives the bits of the
@@ -45,7 +46,9 @@ if hasattr(os, "register_at_fork"):
 
 
 def _one_torch_thread() -> None:
-    torch.set_num_threads(1)  # this thread's OpenMP setting: its ops run inline, never on a team
+    # this thread's OpenMP setting, so its ops run inline, never on a team; it also sets torch's process-wide count,
+    # harmless because pool threads start inside RowThreads.one_torch_thread_each, where that count is 1 already
+    torch.set_num_threads(1)
 
 
 def _pool(workers: int) -> ThreadPoolExecutor:
