@@ -231,10 +231,11 @@ def paper_task(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[i
     """The paper's measurement task (issue 14 item 1): τ 0.1/0.05/0.02 in nested landscapes ``sizes``, rtol 1e-4,
     default scan. Reference = the research code's method (per landscape 100 coefficients, one full forward each, all
     thresholds read from that curve) on directions 0..k_ref-1, one at a time, interleaved with engine runs on
-    directions 0..k_eng-1; the fastest of each side is kept (the machine is shared). The engine also runs with
-    torch's own threads only (no row threads, :mod:`basinlab.landscape.rowthreads`), interleaved: their share."""
+    directions 0..k_eng-1; the fastest of each side is kept (the machine is shared). The engine also runs one batch
+    at a time (``workers=1``, :mod:`basinlab.volume.batches`) and, on top of that, with torch's own threads only (no
+    row threads, :mod:`basinlab.landscape.rowthreads`), interleaved: each one's share, with the same radii."""
     taus = PAPER_THRESHOLDS
-    t_eng = cpu_eng = t_plain = float("inf")
+    t_eng = cpu_eng = t_one = t_plain = float("inf")
     res, times, cpus, refs = None, [], [], []
     for k in range(k_ref + 1):
         t, cpu = time.perf_counter(), time.process_time()
@@ -242,11 +243,14 @@ def paper_task(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[i
         t_eng = min(t_eng, (time.perf_counter() - t) / k_eng)
         cpu_eng = min(cpu_eng, (time.process_time() - cpu) / k_eng)
         t = time.perf_counter()
+        one = measure_volume(model, x, y, thresholds=taus, landscapes=sizes, directions=k_eng, seed=0, workers=1)
+        t_one = min(t_one, (time.perf_counter() - t) / k_eng)
+        t = time.perf_counter()
         with torch_threads_only():
-            plain = measure_volume(model, x, y, thresholds=taus, landscapes=sizes, directions=k_eng, seed=0)
+            plain = measure_volume(model, x, y, thresholds=taus, landscapes=sizes, directions=k_eng, seed=0, workers=1)
         t_plain = min(t_plain, (time.perf_counter() - t) / k_eng)
-        if not np.array_equal(plain.radii, res.radii):
-            raise AssertionError("row threads changed radii")  # they must not (tests/landscape pins it)
+        if not (np.array_equal(one.radii, res.radii) and np.array_equal(plain.radii, res.radii)):
+            raise AssertionError("workers or row threads changed radii")  # they must not (tests pin it)
         if k == k_ref:
             break
         t, cpu = time.perf_counter(), time.process_time()
@@ -265,7 +269,8 @@ def paper_task(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sizes: list[i
     eng_flops = res.counts["flops"] / k_eng
     return {
         "ref_s_per_dir": min(times), "eng_s_per_dir": t_eng, "speedup": min(times) / t_eng,
-        "torch_threads_s_per_dir": t_plain, "row_threads_gain": t_plain / t_eng,
+        "one_batch_s_per_dir": t_one, "workers_gain": t_one / t_eng, "workers": res.counts["workers"],
+        "torch_threads_s_per_dir": t_plain, "row_threads_gain": t_plain / t_one,
         "ref_gflop_per_dir": ref_flops / 1e9, "eng_gflop_per_dir": eng_flops / 1e9,
         "ref_gflops": ref_flops / min(times) / 1e9, "eng_gflops": eng_flops / t_eng / 1e9,
         "cpu_speedup": min(cpus) / cpu_eng, "in_cell": float(inside[~ref_cens].mean()), "ref_censored": int(ref_cens.sum()),
@@ -372,9 +377,11 @@ def main(argv: list[str] | None = None) -> dict:
           f"{p['in_cell']:.2f} (reference on {p['k_ref']} directions, engine on {p['k_eng']})")
     print("(wall = wall-time ratio; cpu = the same ratio in process CPU time, the steadier one on a loaded machine)")
     print(f"paper-task speed-up: {p['speedup']:.1f}x wall, {p['cpu_speedup']:.1f}x cpu")
-    print(f"row threads on the paper task: engine {p['eng_s_per_dir']:.4f} s/dir, with torch's threads only "
-          f"{p['torch_threads_s_per_dir']:.4f} s/dir: {p['row_threads_gain']:.2f}x (same radii, interleaved; "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')})")
+    print(f"threads on the paper task (same radii, interleaved; OMP_WAIT_POLICY="
+          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}): engine {p['eng_s_per_dir']:.4f} s/dir ({p['workers']} direction "
+          f"workers); one batch at a time {p['one_batch_s_per_dir']:.4f} s/dir, so workers {p['workers_gain']:.2f}x; "
+          f"one batch at a time with torch's threads only {p['torch_threads_s_per_dir']:.4f} s/dir, so row threads "
+          f"{p['row_threads_gain']:.2f}x")
     print(f"paper-task arithmetic per direction: research method {p['ref_gflop_per_dir']:.1f} GFLOP at "
           f"{p['ref_gflops']:.0f} GFLOP/s, engine {p['eng_gflop_per_dir']:.2f} GFLOP at {p['eng_gflops']:.0f} GFLOP/s: "
           f"{p['ref_gflop_per_dir'] / p['eng_gflop_per_dir']:.1f}x fewer FLOPs (the speed-up at equal GFLOP/s), "

@@ -7,15 +7,16 @@ every search from a per-direction memo, so thresholds and landscapes share evalu
 the points its direction's other searches evaluated, which it uses to choose its own probes. The searches of one direction take turns (``search.COARSE_TURN``,
 ``SCAN_TURN``): larger landscapes bracket first, and scans run one at a time, largest landscape and lowest level
 first, so later searches find their first probe and most of their scan already evaluated. Later batches start
-their brackets at the median crossing of the finished directions (radii of one minimum are similar). The guess and
-the shared points change which points are probed, never the radius (see the search's module docstring).
+their brackets at the median crossings of earlier batches (radii of one minimum are similar), and on the CPU several
+batches run at once on their own threads (:mod:`.batches`). The guess and the shared points change which points are
+probed, never the radius (see the search's module docstring); which batches a guess comes from is fixed, so neither
+changes with the thread count.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +31,7 @@ from ..errors import DataError
 from ..landscape.evaluator import DEFAULT_MEMORY_BUDGET, RayEvaluator
 from ..landscape.losses import resolve_loss, zero_one_error
 from ..runtime import resolve_device
+from .batches import MAX_WORKERS, Guesses, batch_ranges, guess_source, run_batches
 from .directions import direction_seed, draw_directions, random_direction, resolve_normalization
 from .directions_rowspace import check_direction_draw, rowspace_problem
 from .result import VolumeResult
@@ -73,6 +75,7 @@ class EngineSettings:
     general_path: bool
     loss_name: str
     direction_draw: str = "explicit"  # 'explicit' | 'rowspace' (directions_rowspace.py)
+    workers: int | None = None  # threads for direction batches (None: torch's thread count, at most MAX_WORKERS)
 
 
 def measure_volume(
@@ -98,6 +101,7 @@ def measure_volume(
     general_path: bool = False,
     threshold_kind: str = "loss",
     direction_draw: str = "explicit",
+    workers: int | None = None,
 ) -> VolumeResult:
     """Monte Carlo basin volume of the minimum θ0 = ``model``'s parameters (docs/method.md §1).
 
@@ -145,6 +149,10 @@ def measure_volume(
             an ``nn.Sequential`` whose first layer with parameters is ``nn.Linear``, fewer rows (largest landscape)
             than its inputs, and a normalization other than ``'elementwise'``; else a ConfigError. See docs/engine.md,
             "Row-space directions".
+        workers: direction batches measured at once, each on its own thread with torch on
+            ``torch.get_num_threads() // workers`` threads (default: torch's thread count, at most
+            :data:`~basinlab.volume.batches.MAX_WORKERS`; always 1 on a GPU and on the general path). A speed
+            setting only: the radii are the same for every value (docs/engine.md, "Direction workers").
 
     Precision: the model runs in its parameter dtype (float32 models in float32); per-sample losses are summed
     in float64. Returns a :class:`VolumeResult`.
@@ -153,7 +161,7 @@ def measure_volume(
     taus, sizes = check_arguments(
         model, inputs, targets, thresholds=thresholds, directions=directions, seed=seed, rtol=rtol,
         max_coefficient=max_coefficient, landscapes=landscapes, batch_directions=batch_directions,
-        scan_points=scan_points, memory_budget=memory_budget, threshold_kind=threshold_kind,
+        scan_points=scan_points, memory_budget=memory_budget, threshold_kind=threshold_kind, workers=workers,
     )
     if threshold_kind == "accuracy":
         loss_fn, nonneg = zero_one_error, True
@@ -169,6 +177,7 @@ def measure_volume(
         memory_budget=int(memory_budget), tau_exit=EXIT_FACTOR * max(levels) if nonneg and max(levels) > 0 else None,
         progress=progress if callable(progress) else bool(progress), general_path=bool(general_path),
         loss_name=loss if isinstance(loss, str) else "callable", direction_draw=check_direction_draw(direction_draw),
+        workers=workers,
     )
     first = next(model.parameters())
     dev = first.device if device is None else resolve_device(device)
@@ -230,36 +239,58 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
     radii = np.zeros((n_dirs, n_t, n_l))
     censored = np.zeros((n_dirs, n_t, n_l), dtype=bool)
     norms = np.zeros(n_dirs)
-    finished: dict[tuple[int, int], list[float]] = {(t, li): [] for t in range(n_t) for li in range(n_l)}
+    guesses = Guesses([(t, li) for t in range(n_t) for li in range(n_l)])
     nonfinite = 0
-    k0 = 0
+    batches = batch_ranges(n_dirs, batch)
     stream = draw(seeds)
-    while k0 < n_dirs:
-        # the first batch is a single pilot direction so later batches start from its crossings
-        size = 1 if k0 == 0 and batch > 1 and n_dirs > 1 else min(batch, n_dirs - k0)
-        ks = list(range(k0, k0 + size))
+
+    def prepare(b: int):
+        """Batch b's job (directions drawn here, in order; guesses from the batches before it)."""
+        ks = batches[b]
         drawn = [next(stream) for _ in ks]
-        if live:  # with every centre above every level no point is ever evaluated
-            ev.set_directions([q for q, _ in drawn])
         for j, k in enumerate(ks):
             norms[k] = drawn[j][1]
-        guesses = {key: (statistics.median(v) if v else None) for key, v in finished.items()}
-        out, bad = _run_batch(ev, len(ks), s, centre, guesses)
+        start = guesses.upto(guess_source(b)) if b > 0 else {key: None for key in guesses.found}
+
+        def job(evaluator: RayEvaluator):
+            if live:  # with every centre above every level no point is ever evaluated
+                evaluator.set_directions([q for q, _ in drawn])
+            return _run_batch(evaluator, len(ks), s, centre, start)
+
+        return job
+
+    def finish(b: int, result) -> None:
+        nonlocal nonfinite
+        out, bad = result
+        ks = batches[b]
         nonfinite += bad
-        for (j, t, li), (c_star, cens) in out.items():
+        crossings: dict[tuple[int, int], list[float]] = {key: [] for key in guesses.found}
+        for (j, t, li), (c_star, cens) in sorted(out.items()):
             radii[ks[j], t, li] = c_star * norms[ks[j]]
             censored[ks[j], t, li] = cens
             if c_star > 0 and not cens:
-                finished[(t, li)].append(c_star)
-        k0 += size
+                crossings[(t, li)].append(c_star)
+        guesses.record(b, crossings)
         if callable(s.progress):
-            s.progress(k0, n_dirs)
+            s.progress(ks[-1] + 1, n_dirs)
         elif s.progress:
-            log.info("volume: %d/%d directions done", k0, n_dirs)
-    stream.close()
+            log.info("volume: %d/%d directions done", ks[-1] + 1, n_dirs)
+
+    try:
+        finish(0, prepare(0)(ev))  # the pilot, on every thread
+        workers = _workers(s, ev, len(batches) - 1, live, x.device)
+        pool = [evaluator(ev.sizes, threads=1, memory_budget=max(1, s.memory_budget // workers))
+                for _ in range(workers)] if workers > 1 else [ev]
+        run_batches(len(batches), prepare, finish, pool, threads_each=max(1, torch.get_num_threads() // workers))
+        for other in pool:
+            if other is not ev:
+                ev.carry_counts(other)
+    finally:
+        stream.close()
     counts: dict[str, Any] = {
         "points": ev.n_points, "point_rows": ev.point_rows, "direction_rows": ev.direction_rows,
         "flops": ev.flops, "nonfinite_points": nonfinite, "fast_path": bool(ev.fast), "batch_directions": batch,
+        "workers": workers,
     }
     return VolumeResult(
         radii=radii, censored=censored, seeds=np.array(seeds, dtype=np.int64), thresholds=np.array(s.thresholds),
@@ -269,6 +300,15 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
         loss=s.loss_name, counts=counts, threshold_kind=s.threshold_kind,
         direction_draw=s.direction_draw,
     )
+
+
+def _workers(settings: EngineSettings, ev: RayEvaluator, later_batches: int, live: int, dev: torch.device) -> int:
+    """Threads the batches after the pilot run on: ``settings.workers`` or torch's thread count (at most
+    ``MAX_WORKERS``), for the fast path on the CPU with at least two batches to share; else 1."""
+    if not (ev.fast and live and dev.type == "cpu" and later_batches >= 2):
+        return 1
+    wanted = settings.workers if settings.workers is not None else torch.get_num_threads()
+    return max(1, min(int(wanted), MAX_WORKERS, later_batches))
 
 
 def _live_landscapes(centre: np.ndarray, levels: Sequence[float]) -> int:

@@ -33,7 +33,7 @@ def _positive_int(name: str, value: Any, allow_none: bool = False) -> None:
 def check_arguments(
     model: nn.Module, inputs: Any, targets: Any, *, thresholds: Sequence[float], directions: int, seed: int,
     rtol: float, max_coefficient: float, landscapes: Sequence[int] | None, batch_directions: int | None,
-    scan_points: int, memory_budget: int, threshold_kind: str = "loss",
+    scan_points: int, memory_budget: int, threshold_kind: str = "loss", workers: int | None = None,
 ) -> tuple[list[float], list[int]]:
     """Validate the arguments; returns ``(thresholds, landscape sizes)`` as plain lists."""
     if not isinstance(model, nn.Module):
@@ -75,6 +75,7 @@ def check_arguments(
     _positive_int("batch_directions", batch_directions, allow_none=True)
     _positive_int("scan_points", scan_points)
     _positive_int("memory_budget", memory_budget)
+    _positive_int("workers", workers, allow_none=True)
     n = int(inputs.shape[0])
     if landscapes is None:
         sizes = [n]
