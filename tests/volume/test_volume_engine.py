@@ -124,6 +124,17 @@ def test_rows_past_the_last_landscape_with_a_search_are_never_evaluated(mlp_prob
     assert (everywhere_above.radii == 0).all() and everywhere_above.counts["direction_rows"] == 300
 
 
+def test_the_batch_size_follows_the_rows_the_searches_use(mlp_problem):
+    model, x, y = mlp_problem
+    x_big = torch.cat([x[:120], x.repeat(5, 1)[: 1500 - 120]])
+    y_big = torch.cat([y[:120], (y.repeat(5)[: 1500 - 120] + 1) % 3])  # rows 120.. mislabelled: no search there
+    nested = measure_volume(model, x_big, y_big, directions=3, thresholds=(0.1,), landscapes=[120, 1500])
+    alone = measure_volume(model, x_big[:120], y_big[:120], directions=3, thresholds=(0.1,))
+    assert nested.centre_loss[1] > 0.1 and nested.radii[:, 0, 1].max() == 0
+    assert nested.counts["batch_directions"] == alone.counts["batch_directions"] == 16  # not 16,384 // 1,500 = 10
+    np.testing.assert_array_equal(nested.radii[:, :, 0], alone.radii[:, :, 0])
+
+
 def test_searches_of_one_ray_share_brackets_and_scans(mlp_problem):
     """Three thresholds x three nested landscapes in one call: the same radii as the nine searches run one by one,
     for about half their point-rows (the searches of one ray scan largest landscape first, lowest τ first, and start

@@ -47,7 +47,11 @@ DEFAULT_SCAN_POINTS = 8  # resolution < 13% of c*: as fine as the paper's grid a
 EXIT_FACTOR = 2.0  # early exit once a partial sum proves the mean loss > EXIT_FACTOR·max(τ): points just above τ
 # stay exact, so the refinement keeps its fast interpolation steps
 ROWS_PER_BATCH = 16384  # auto batch: about this many (direction x example) rows of B_k per batch
-MAX_BATCH_DIRECTIONS = 64  # auto batch: at most this many directions
+# auto batch: at most this many directions. Smaller batches keep a round's per-point weights and activations in cache:
+# 500 directions, 2 threads, interleaved best of 4, ms per direction for batches of 16 / 64: 2.71 / 3.10 at 60 rows,
+# 4.02 / 5.72 at 200 rows (MLP 784-256-128-10); 1 thread: 4.43 / 5.63 and 6.56 / 8.09 (300 directions);
+# a small CNN on 800 digits: 20.2 / 21.9 (batches of 8 were slower: 3.22 and 4.23 at 60 and 200 rows)
+MAX_BATCH_DIRECTIONS = 16
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,8 @@ def measure_volume(
         rtol: relative tolerance of each crossing coefficient c*.
         max_coefficient: search limit in c; no crossing below it → censored (radius is a lower bound).
         landscapes: increasing prefix sizes of the data (default: all N rows as one landscape).
-        batch_directions: directions per batch (default: by size, about 16k direction×example rows).
+        batch_directions: directions per batch (default: about 16k direction×example rows of the landscapes that have
+            a search, at most 16 directions).
         device: where to compute (default: the model's device); a copy of the model is moved there.
         progress: log one line per batch at INFO level (logger ``basinlab.volume.engine``); a callable
             ``progress(done, total)`` is called with the directions done after every batch instead.
@@ -133,7 +138,7 @@ def measure_volume(
             the paper's grid ``linspace(0,1,100)²`` is ``2√c/99`` apart at c: 10% of c* at a typical c* = 0.04, finer
             below it. Cost: about ``scan_points − 1`` evaluations per direction, half of all evaluations at the
             default (``benchmarks/volume_speed.py`` prints the speed at 4 as well).
-        memory_budget: bytes of activations per evaluated chunk.
+        memory_budget: bytes of activations per evaluated chunk; with several workers each gets an equal share.
         nonnegative_loss: allow early exit (proven above τ from a partial sum); default True for built-in losses,
             False for callables.
         general_path: force the general ``torch.func`` path (for testing the fast path).
@@ -197,10 +202,11 @@ def measure_volume(
 
 
 def _batch_size(settings: EngineSettings, ev: RayEvaluator) -> int:
-    """Directions per batch: as set, or about ``ROWS_PER_BATCH`` direction×example rows within the memory budget."""
+    """Directions per batch: as set, or about ``ROWS_PER_BATCH`` direction×example rows of ``ev``'s landscapes (those
+    up to the last with a search) within the memory budget, at most ``MAX_BATCH_DIRECTIONS``."""
     if settings.batch_directions is not None:
         return settings.batch_directions
-    n = settings.sizes[-1]
+    n = ev.sizes[-1]
     per_dir = n * max(1, int(ev.backend.width)) * ev.itemsize
     return max(1, min(MAX_BATCH_DIRECTIONS, ROWS_PER_BATCH // n, settings.memory_budget // per_dir))
 
@@ -224,10 +230,10 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
         vals, _, _ = ev.evaluate(torch.zeros(1, dtype=torch.long), zero, torch.tensor([len(sizes) - 1]),
                                  early_exit=False)
         centre = vals[0].numpy().copy()
-        batch = _batch_size(s, ev)  # from every landscape, so the batches do not depend on the centre's losses
         live = _live_landscapes(centre, s.levels)
         if 0 < live < len(sizes):  # rows past the last landscape with a search are never needed: not even B_k
             ev = evaluator(sizes[:live]).carry_counts(ev)
+        batch = _batch_size(s, ev)  # from the rows the searches use, as a call without the landscapes past them
     except (RuntimeError, ValueError, IndexError, TypeError) as exc:
         if isinstance(exc, DataError) or type(exc).__module__.startswith("basinlab"):
             raise
