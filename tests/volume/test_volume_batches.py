@@ -119,3 +119,13 @@ def test_workers_must_be_a_positive_integer(mlp_problem, bad):
     model, x, y = mlp_problem
     with pytest.raises(ConfigError, match="workers must be a positive integer"):
         measure_volume(model, x, y, directions=2, workers=bad)
+
+
+def test_rowspace_directions_give_the_same_bits_with_workers(small_problem):
+    model, x, y = small_problem  # 24 rows, 64 inputs: the row-space draw applies
+    kwargs = dict(directions=12, batch_directions=2, thresholds=(0.1, 0.3), direction_draw="rowspace")
+    one = measure_volume(model, x, y, **kwargs, workers=1)
+    two = measure_volume(model, x, y, **kwargs, workers=2)
+    assert two.counts["workers"] == 2 and (one.radii > 0).all()
+    np.testing.assert_array_equal(two.radii, one.radii)
+    np.testing.assert_array_equal(two.norms, one.norms)
