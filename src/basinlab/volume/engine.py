@@ -258,10 +258,10 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
             norms[k] = drawn[j][1]
         start = guesses.upto(guess_source(b)) if b > 0 else {key: None for key in guesses.found}
 
-        def job(evaluator: RayEvaluator):
+        def job(batch_ev: RayEvaluator):  # the evaluator of the thread that runs it
             if live:  # with every centre above every level no point is ever evaluated
-                evaluator.set_directions([q for q, _ in drawn])
-            return _run_batch(evaluator, len(ks), s, centre, start)
+                batch_ev.set_directions([q for q, _ in drawn])
+            return _run_batch(batch_ev, len(ks), s, centre, start)
 
         return job
 
@@ -285,6 +285,8 @@ def _measure(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, settin
     try:
         finish(0, prepare(0)(ev))  # the pilot, on every thread
         workers = _workers(s, ev, len(batches) - 1, live, x.device)
+        # worker evaluators split no rows (row threads switch torch's process-wide thread count); each worker's
+        # torch runs on threads_each threads
         pool = [evaluator(ev.sizes, threads=1, memory_budget=max(1, s.memory_budget // workers))
                 for _ in range(workers)] if workers > 1 else [ev]
         run_batches(len(batches), prepare, finish, pool, threads_each=max(1, torch.get_num_threads() // workers))
