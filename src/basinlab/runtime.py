@@ -10,7 +10,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-__all__ = ["limit_threads", "resolve_device", "prefer_sleeping_threads"]
+__all__ = ["limit_threads", "torch_thread_count", "resolve_device", "prefer_sleeping_threads"]
 
 
 def prefer_sleeping_threads() -> None:
@@ -27,22 +27,30 @@ def prefer_sleeping_threads() -> None:
 
 
 @contextlib.contextmanager
+def torch_thread_count(n: int) -> Iterator[None]:
+    """Run a block with torch on ``n`` intra-op threads (at least 1); the previous count is restored on exit.
+    Cheap enough for a hot path (no BLAS probing, unlike :func:`limit_threads`)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextlib.contextmanager
 def limit_threads(torch_threads: int | None = None, blas_threads: int = 1) -> Iterator[None]:
     """Run a block with ``torch_threads`` intra-op threads (default: all cores) and ``blas_threads`` BLAS threads.
 
     Both settings are restored on exit.
     """
-    import torch
     from threadpoolctl import threadpool_limits
 
-    previous = torch.get_num_threads()
     wanted = torch_threads if torch_threads is not None else (os.cpu_count() or 1)
-    torch.set_num_threads(max(1, int(wanted)))
-    try:
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
-            yield
-    finally:
-        torch.set_num_threads(previous)
+    with torch_thread_count(wanted), threadpool_limits(limits=blas_threads, user_api="blas"):
+        yield
 
 
 def resolve_device(device: str | None = None):

@@ -24,6 +24,8 @@ from typing import TypeVar
 
 import torch
 
+from ..runtime import torch_thread_count
+
 __all__ = ["RowThreads", "MIN_PART_ROWS", "PART_ALIGN", "row_threads_enabled", "torch_threads_only"]
 
 MIN_PART_ROWS = 128  # a chunk is split only into parts of at least this many rows (a hand-over costs ~30 µs)
@@ -92,15 +94,9 @@ class RowThreads:
             rest = [f.result() for f in futures]  # wait for every part even if this one failed
         return [first, *rest]
 
-    @contextlib.contextmanager
-    def one_torch_thread_each(self) -> Iterator[None]:
+    def one_torch_thread_each(self) -> contextlib.AbstractContextManager[None]:
         """Within the block torch runs on one thread (its thread count is restored afterwards)."""
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(previous)
+        return torch_thread_count(1)
 
 
 def row_threads_enabled() -> bool:

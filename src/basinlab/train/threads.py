@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from ..runtime import torch_thread_count
+
 __all__ = ["exact_threads", "aligned", "MIN_PARALLEL_FLOPS"]
 
 # GEMMs below this many floating-point operations run on one thread whatever the probe says: the threads' start-up
@@ -155,10 +157,6 @@ def exact_threads(threads: int | None = None) -> Iterator[Any]:
                 loss = model(x)...
             loss.backward()      # the dense layers' backward GEMMs follow the same plan
     """
-    previous = torch.get_num_threads()
-    plan = _Plan(max(1, int(threads if threads is not None else previous)))
-    torch.set_num_threads(1)
-    try:
+    plan = _Plan(max(1, int(threads if threads is not None else torch.get_num_threads())))
+    with torch_thread_count(1):
         yield lambda: _Mode(plan)
-    finally:
-        torch.set_num_threads(previous)

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 
 import torch
 
+from ..runtime import torch_thread_count
+
 __all__ = ["GUESS_LAG", "MAX_WORKERS", "batch_ranges", "Guesses", "run_batches"]
 
 GUESS_LAG = 4  # batch b >= 1 starts from the crossings of batches 0..max(0, b - GUESS_LAG)
@@ -95,9 +97,9 @@ def run_batches(
         finally:
             free.put(ev)
 
-    previous = torch.get_num_threads()
+    threads_each = max(1, int(threads_each))
     pool = ThreadPoolExecutor(len(evaluators), thread_name_prefix="basinlab-batch",
-                              initializer=torch.set_num_threads, initargs=(max(1, int(threads_each)),))
+                              initializer=torch.set_num_threads, initargs=(threads_each,))
     pending: dict[int, Future[R]] = {}
     done = 0  # batches 1..done are finished
 
@@ -111,17 +113,18 @@ def run_batches(
         finish(done, future.result())
         return True
 
-    try:
-        for b in range(1, n_batches):
-            while done < guess_source(b) or len(pending) >= len(evaluators):
+    # the workers' count is also torch's process-wide one: this thread takes it for the run and restores its own
+    with torch_thread_count(threads_each):
+        try:
+            for b in range(1, n_batches):
+                while done < guess_source(b) or len(pending) >= len(evaluators):
+                    finish_next(block=True)
+                pending[b] = pool.submit(work, prepare(b))
+                while finish_next(block=False):
+                    pass
+            while pending:
                 finish_next(block=True)
-            pending[b] = pool.submit(work, prepare(b))
-            while finish_next(block=False):
-                pass
-        while pending:
-            finish_next(block=True)
-    finally:
-        for future in pending.values():
-            future.cancel()
-        pool.shutdown(wait=True)
-        torch.set_num_threads(previous)
+        finally:
+            for future in pending.values():
+                future.cancel()
+            pool.shutdown(wait=True)
