@@ -82,3 +82,20 @@ def test_resume_line_keeps_threads_and_device():
     line = _resume_command(["run", "s.toml"], None, "quick", "local", None, None, "cpu", 2)
     assert line == "basinlab run s.toml --profile quick --threads 2"
     assert _resume_command(["demo"], None, None, "local", None, None, "cuda", None) == "basinlab demo --device cuda"
+
+
+def test_the_demo_runs_a_process_pool_of_one_worker_per_core_unless_told_otherwise(monkeypatch):
+    from basinlab.cli import run_cmd
+    from basinlab.experiments import executors
+
+    monkeypatch.setattr(executors, "available_cpus", lambda: 2)
+    assert run_cmd._demo_executor(None, None) == ("process", 2)
+    assert run_cmd._demo_executor(None, 3) == ("process", 3)
+    assert run_cmd._demo_executor(None, 1) == ("local", None)
+    assert run_cmd._demo_executor("local", None) == ("local", None)
+    assert run_cmd._demo_executor("local", 2) == ("process", 2)  # --workers alone means a pool, as for `run`
+    assert run_cmd._demo_executor("ray", None) == ("ray", None)
+    monkeypatch.setattr(executors, "available_cpus", lambda: 1)
+    assert run_cmd._demo_executor(None, None) == ("local", None)
+    # the resume line names only what the user chose, so resuming resolves the default the same way
+    assert run_cmd._resume_command(["demo"], None, None, None, None, None, "cpu") == "basinlab demo"
