@@ -70,3 +70,30 @@ def short_measure(inputs, context, run_dir):
     return {"tables": {"measures": [{"model_id": f"m{inputs['i']}", "epoch": -1, "measure": "m",
                                      "value": float(inputs["i"]), "stderr": float("nan"), "landscape": "train:1",
                                      "settings": "{}"}]}}
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process started (directly or not) by ``pid``, from /proc/<pid>/task/*/children."""
+    from pathlib import Path
+
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as dead)."""
+    from pathlib import Path
+
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status

@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 
-from experiments_testlib import TINY
+import pytest
+from experiments_testlib import TINY, alive, descendants
 
 from basinlab.experiments import read_table
 
@@ -33,22 +34,29 @@ def _wait_for(path, pattern, proc, timeout=120.0):
     raise AssertionError(f"no progress line within {timeout} s:\n{path.read_text()}")
 
 
-def test_log_shows_progress_while_running_and_ctrl_c_resumes(tmp_path):
+@pytest.mark.parametrize("pool", [[], ["--executor", "process", "--workers", "2"]], ids=["local", "process-pool"])
+def test_log_shows_progress_while_running_and_ctrl_c_resumes(tmp_path, pool):
     spec, out, log = tmp_path / "slow.toml", tmp_path / "run", tmp_path / "log.txt"
     spec.write_text(SLOW_TINY)
     env = {**os.environ, "COLUMNS": "200"}
     with log.open("w") as f:   # what `basinlab run … > log.txt 2>&1` does
         proc = subprocess.Popen([sys.executable, "-m", "basinlab", "run", str(spec), "--out", str(out),
-                                 "--no-report"], stdout=f, stderr=subprocess.STDOUT, env=env)
+                                 "--no-report", *pool], stdout=f, stderr=subprocess.STDOUT, env=env)
         try:
             text = _wait_for(log, LINE, proc)
             assert proc.poll() is None, "the line must be in the log while the run is still going"
             assert "tasks done" not in text                   # the summary comes only at the end
+            family = descendants(proc.pid)                    # a pool's workers (none for the local executor)
+            assert bool(family) == bool(pool)
             proc.send_signal(signal.SIGINT)                   # Ctrl-C
             assert proc.wait(timeout=60) == 130
         finally:
             if proc.poll() is None:
                 proc.kill()
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in family) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in family)                  # no worker outlives the interrupted run
     text = log.read_text()
     said = re.search(r"^interrupted: (\d+) of 12 tasks are done and kept in (.+?); .*resume with: (.+)$", text, re.M)
     assert said, text
@@ -62,7 +70,7 @@ def test_log_shows_progress_while_running_and_ctrl_c_resumes(tmp_path):
     trained = sum(r["kind"] == "train" for r in done)         # tasks of both kinds may have finished
     assert 1 <= trained and len(read_table(out, "models")) == trained
     resume = shlex.split(said.group(3))
-    assert resume == ["basinlab", "run", str(spec), "--out", str(out), "--no-report"]
+    assert resume == ["basinlab", "run", str(spec), "--out", str(out), *pool, "--no-report"]
     again = subprocess.run([sys.executable, "-m", "basinlab", *resume[1:]], capture_output=True,
                            text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from experiments_testlib import assert_same_tables
+from experiments_testlib import alive, assert_same_tables, descendants
 
 from basinlab.experiments import Plan, RunStore, Task, execute_plan, make_executor, run_experiment
 
@@ -122,33 +122,6 @@ def test_ray_gives_the_same_tables(tmp_path, tiny_spec):
     assert_same_tables(tmp_path / "local", tmp_path / "ray")
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every process started (directly or not) by ``pid``, from /proc/<pid>/task/*/children."""
-    from pathlib import Path
-
-    found, todo = set(), [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
-            try:
-                children = {int(c) for c in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo.extend(children - found)
-            found |= children
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for its reaper counts as dead)."""
-    from pathlib import Path
-
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
-
-
 @pytest.mark.slow
 def test_process_pool_workers_die_with_a_killed_driver(tmp_path):
     import os
@@ -172,15 +145,15 @@ def test_process_pool_workers_die_with_a_killed_driver(tmp_path):
     while len(list(tmp_path.glob("*.pid"))) < 2 and time.time() < deadline:
         time.sleep(0.2)
     pids = [int(p.read_text()) for p in tmp_path.glob("*.pid")]
-    assert len(pids) == 2 and all(_alive(p) for p in pids)
-    family = _descendants(proc.pid)  # the workers and any helper (multiprocessing's resource tracker, ...)
+    assert len(pids) == 2 and all(alive(p) for p in pids)
+    family = descendants(proc.pid)  # the workers and any helper (multiprocessing's resource tracker, ...)
     assert set(pids) <= family
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 10
-    while any(_alive(p) for p in family) and time.time() < deadline:
+    while any(alive(p) for p in family) and time.time() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(p) for p in family), {p: _alive(p) for p in family}  # no process left behind
+    assert not any(alive(p) for p in family), {p: alive(p) for p in family}  # no process left behind
 
 
 @pytest.mark.ray
@@ -224,9 +197,9 @@ def test_local_ray_cluster_dies_with_a_killed_driver(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 15
-    while any(_alive(p) for p in tree) and time.time() < deadline:
+    while any(alive(p) for p in tree) and time.time() < deadline:
         time.sleep(0.2)
-    left = [p for p in tree if _alive(p)]
+    left = [p for p in tree if alive(p)]
     for pid in left:  # never leave them behind, even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left, [Path(f"/proc/{p}/comm").read_text().strip() for p in left]
