@@ -154,3 +154,28 @@ def test_the_optimiser_step_has_the_bits_of_torchs_per_tensor_loop(options):
             o.step()
             o.zero_grad(set_to_none=True)
     assert all(torch.equal(a, b) for a, b in zip(weights(ref), weights(got), strict=True))
+
+
+def test_small_layers_and_one_thread_use_autograds_own_linear(monkeypatch):
+    """Only a GEMM that may run on several threads goes through the exact-threads layer: on one thread, and for
+    layers below MIN_PARALLEL_FLOPS, autograd's own F.linear runs (same bits, none of the layer's Python costs)."""
+    from basinlab.train import threads as exact
+
+    calls = []
+    original = exact._Linear.apply
+    monkeypatch.setattr(exact._Linear, "apply", lambda *a: calls.append(a[0].shape) or original(*a))
+    tiny, wide = images(60), images(700)           # 60 × 256 × 128 is below the threshold; 700 × 200 × 256 is not
+    config = TrainConfig(epochs=2, batch_size=None, seed=0)
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        train(model(), wide, config)
+        assert calls == []                          # one thread: no layer is intercepted
+        torch.set_num_threads(2)
+        train(model(), tiny, config)
+        assert {shape[1] for shape in calls} == {200}  # only the first layer (60 × 200 × 256 = 6.1 MFLOP)
+        calls.clear()
+        train(model(), wide, config)
+        assert {shape[1] for shape in calls} == {200, 256}  # 700 × 128 × 10 (1.8 MFLOP) stays autograd's
+    finally:
+        torch.set_num_threads(previous)
