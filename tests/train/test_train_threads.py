@@ -42,7 +42,7 @@ def plain_one_thread(data: Dataset, config: TrainConfig, m) -> list[torch.Tensor
     return weights(m)
 
 
-@pytest.mark.parametrize("n", [60, 700])
+@pytest.mark.parametrize("n", [60, 320, 700])
 def test_full_batch_training_is_plain_autograd_on_one_thread_at_any_thread_count(n):
     data, config = images(n), TrainConfig(epochs=6, batch_size=None, seed=0, lr=1e-3, weight_decay=0.01)
     reference = plain_one_thread(data, config, model())
@@ -60,8 +60,8 @@ def test_full_batch_training_is_plain_autograd_on_one_thread_at_any_thread_count
 
 
 def test_minibatch_dropout_sam_and_history_agree_across_thread_counts():
-    data = images(300, seed=1)
-    config = TrainConfig(epochs=3, batch_size=64, seed=3, sam_rho=0.05, eval_every=1)
+    data = images(700, seed=1)   # batches of 320 rows: a first layer above MIN_PARALLEL_FLOPS, then one of 60 below
+    config = TrainConfig(epochs=3, batch_size=320, seed=3, sam_rho=0.05, eval_every=1)
     runs = []
     previous = torch.get_num_threads()
     try:
@@ -164,7 +164,7 @@ def test_small_layers_and_one_thread_use_autograds_own_linear(monkeypatch):
     calls = []
     original = exact._Linear.apply
     monkeypatch.setattr(exact._Linear, "apply", lambda *a: calls.append(a[0].shape) or original(*a))
-    tiny, wide = images(60), images(700)           # 60 × 256 × 128 is below the threshold; 700 × 200 × 256 is not
+    small, wide = images(320), images(700)         # 320 × 256 × 128 is below the threshold; 700 × 256 × 128 is not
     config = TrainConfig(epochs=2, batch_size=None, seed=0)
     previous = torch.get_num_threads()
     try:
@@ -172,8 +172,8 @@ def test_small_layers_and_one_thread_use_autograds_own_linear(monkeypatch):
         train(model(), wide, config)
         assert calls == []                          # one thread: no layer is intercepted
         torch.set_num_threads(2)
-        train(model(), tiny, config)
-        assert {shape[1] for shape in calls} == {200}  # only the first layer (60 × 200 × 256 = 6.1 MFLOP)
+        train(model(), small, config)
+        assert {shape[1] for shape in calls} == {200}  # only the first layer (2 × 320 × 200 × 256 = 32.8 MFLOP)
         calls.clear()
         train(model(), wide, config)
         assert {shape[1] for shape in calls} == {200, 256}  # 700 × 128 × 10 (1.8 MFLOP) stays autograd's
