@@ -87,3 +87,38 @@ def test_log_shows_progress_while_running_and_ctrl_c_resumes(tmp_path, pool):
                                capture_output=True, text=True, env=env, timeout=120)
         assert found.returncode == 0, found.stderr
         assert isinstance(json.loads(found.stdout), list)     # valid JSON (NaN written as null), nothing else
+
+
+BUSY_MODEL = '''
+import pathlib
+
+def make(input_shape, num_classes):
+    pathlib.Path("building").write_text("")
+    exec("import time\\nwhile True:\\n    time.sleep(0.01)")   # code run from a string, as dataclasses do
+'''
+
+
+def test_ctrl_c_inside_code_run_from_a_string_still_exits_130(tmp_path):
+    """CPython marks a KeyboardInterrupt that leaves code run from a string (``exec("...")``: dataclass and
+    namedtuple creation, lazy imports) as unhandled even when basinlab catches it; under ``python -m`` the
+    interpreter then ended by re-raising SIGINT (status -2) instead of exiting 130 (a CI run hit it once)."""
+    (tmp_path / "busymodel.py").write_text(BUSY_MODEL)
+    spec, out, log = tmp_path / "busy.toml", tmp_path / "run", tmp_path / "log.txt"
+    spec.write_text(TINY.replace("hidden = [8, 8]", 'kind = "busymodel:make"'))
+    with log.open("w") as f:
+        proc = subprocess.Popen([sys.executable, "-m", "basinlab", "run", str(spec), "--out", str(out), "--no-report"],
+                                stdout=f, stderr=subprocess.STDOUT, cwd=tmp_path)
+        try:
+            end = time.monotonic() + 120
+            while not (tmp_path / "building").exists():
+                assert proc.poll() is None and time.monotonic() < end, log.read_text()
+                time.sleep(0.05)
+            time.sleep(0.2)                                   # inside the string's loop
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=60) == 130, log.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = log.read_text()
+    assert re.search(r"^interrupted: before any task ran; start again with: basinlab run ", text, re.M), text
+    assert "Traceback" not in text

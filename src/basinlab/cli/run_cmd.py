@@ -49,6 +49,8 @@ def _progress_run(spec_source: str, out: Path | None, profile: str | None, execu
             group.print(f"failed {task.label}: {result.error}")
 
     def kept() -> str:
+        if not finished["total"]:  # stopped while the spec was read and the tasks planned
+            return f"before any task ran; start again with: {resume or 'the same command'}"
         n = finished["done"] + finished["cached"]
         return (f"{n} of {finished['total']} tasks are done and kept in {run_dir}; the tasks that were running are "
                 f"redone; resume with: {resume or 'the same command'}")
