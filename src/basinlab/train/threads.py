@@ -43,6 +43,11 @@ _PROBE_SEED = 20_240_601
 _verified: dict[tuple[Any, ...], bool] = {}
 
 
+def _large(n: int, i: int, o: int) -> bool:
+    """Whether an n × i by i × o GEMM is worth offering to several threads (``MIN_PARALLEL_FLOPS``)."""
+    return 2 * n * i * o >= MIN_PARALLEL_FLOPS
+
+
 def _aligned(*tensors: torch.Tensor) -> bool:
     return all(t.data_ptr() % _ALIGN == 0 for t in tensors)
 
@@ -102,7 +107,7 @@ class _Plan:
         """Run GEMM ``op`` inside this on ``threads`` threads if large, contiguous, aligned and verified."""
         n, i, o = x.shape[0], x.shape[1], w.shape[0]
         return self._threads_if(
-            self.threads > 1 and 2 * n * i * o >= MIN_PARALLEL_FLOPS
+            self.threads > 1 and _large(n, i, o)
             and all(t.is_contiguous() for t in (x, w) + ((grad,) if grad is not None else ()))
             and _aligned(x, w, *([grad] if grad is not None else []))
             and _probe(op, n, i, o, b is not None, self.threads))
@@ -146,7 +151,7 @@ class _Mode(TorchFunctionMode):
             b = args[2] if len(args) > 2 else kwargs.get("bias")
             if (x.dim() == 2 and x.device.type == "cpu" and x.dtype == torch.float32 and w.dtype == torch.float32
                     and w.dim() == 2 and (b is None or (b.dim() == 1 and b.dtype == torch.float32))
-                    and 2 * x.shape[0] * x.shape[1] * w.shape[0] >= MIN_PARALLEL_FLOPS):
+                    and _large(x.shape[0], x.shape[1], w.shape[0])):
                 return _Linear.apply(x, w, b, self.plan)
         return func(*args, **kwargs)  # a small layer's GEMMs run on one thread either way: autograd's own, cheaper
 
